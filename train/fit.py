@@ -1,0 +1,174 @@
+"""Training: augmentation, a cosine schedule, a checkpoint every epoch, resume, best-on-val."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from edge.labels import NUM_CLASSES, labels_text
+from train import models
+from train.augment import AugmentConfig, augment_batch
+from train.data import Split, load_split
+
+log = logging.getLogger(__name__)
+
+OPTIMIZERS = ("momentum", "rmsprop", "adam")
+DEFAULT_LR = {"momentum": 0.05, "rmsprop": 5e-4, "adam": 2e-3}
+# Decoupled decay as Keras applies it (var -= lr * wd * var): L2-like for SGD/RMSprop, AdamW for Adam.
+DEFAULT_WD = {"momentum": 5e-4, "rmsprop": 5e-4, "adam": 0.05}
+STATE_FILE = "state.json"
+LAST, BEST = "last.keras", "best.keras"
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    arch: str
+    optimizer: str
+    data: str
+    out: str
+    epochs: int
+    batch_size: int = 128
+    lr: float | None = None
+    warmup_epochs: float = 1.0
+    weight_decay: float | None = None
+    label_smoothing: float = 0.1
+    seed: int = 0
+    augment: bool = True
+    limit: int | None = None  # use only the first N training images (smoke runs)
+
+    @property
+    def base_lr(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+    @property
+    def decay(self) -> float:
+        return self.weight_decay if self.weight_decay is not None else DEFAULT_WD[self.optimizer]
+
+
+def make_optimizer(name: str, schedule, weight_decay: float) -> keras.optimizers.Optimizer:
+    if name == "momentum":
+        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(schedule, rho=0.9, weight_decay=weight_decay)
+    if name == "adam":
+        return keras.optimizers.AdamW(schedule, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer '{name}' (choose from {', '.join(OPTIMIZERS)})")
+
+
+def make_schedule(cfg: FitConfig, steps_per_epoch: int) -> keras.optimizers.schedules.CosineDecay:
+    warmup = int(cfg.warmup_epochs * steps_per_epoch)
+    total = max(cfg.epochs * steps_per_epoch - warmup, 1)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=cfg.base_lr * 0.1 if warmup else cfg.base_lr,
+        decay_steps=total,
+        warmup_target=cfg.base_lr if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
+def make_dataset(split: Split, batch_size: int, training: bool, seed: int,
+                 augment: bool = True) -> tf.data.Dataset:
+    images = split.images[..., None].astype(np.float32)
+    labels = keras.utils.to_categorical(split.labels, NUM_CLASSES).astype(np.float32)
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    if training:
+        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if training and augment:
+        cfg = AugmentConfig()
+        ds = ds.map(lambda x, y: (augment_batch(x, cfg), y), num_parallel_calls=1)
+    return ds.prefetch(2)
+
+
+class EpochState(keras.callbacks.Callback):
+    """Saves ``last.keras`` + ``state.json`` every epoch, and ``best.keras`` on best val accuracy."""
+
+    def __init__(self, out: Path, best_val: float, started: float) -> None:
+        super().__init__()
+        self.out, self.best_val, self.started = out, best_val, started
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        val = float(logs.get("val_accuracy", 0.0))
+        if val > self.best_val:
+            self.best_val = val
+            _save_atomic(self.model, self.out / BEST)
+            log.info("epoch %d: new best val accuracy %.4f", epoch + 1, val)
+        _save_atomic(self.model, self.out / LAST)
+        state = {"epochs_done": epoch + 1, "best_val_accuracy": self.best_val,
+                 "wall_s": time.time() - self.started}
+        _write_atomic(self.out / STATE_FILE, json.dumps(state, indent=2))
+
+
+def _save_atomic(model: keras.Model, path: Path) -> None:
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def read_state(out: Path) -> dict:
+    path = out / STATE_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> dict:
+    """Train ``cfg.arch`` and return the final state (epochs done, best val accuracy, wall time)."""
+    out = Path(cfg.out)
+    state = read_state(out) if resume else {}
+    if resume and not state:
+        raise FileNotFoundError(f"{out / STATE_FILE}: nothing to resume (no finished epoch)")
+    if not resume and (out / STATE_FILE).exists():
+        raise FileExistsError(f"{out}: already holds a run; pass --resume or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(cfg.seed)
+
+    train_split, val_split = load_split(Path(cfg.data), "train"), load_split(Path(cfg.data), "val")
+    if cfg.limit:
+        keep = np.random.default_rng(cfg.seed).permutation(len(train_split))[: cfg.limit]
+        train_split = Split(train_split.images[keep], train_split.labels[keep], train_split.source)
+    train_ds = make_dataset(train_split, cfg.batch_size, True, cfg.seed, cfg.augment)
+    val_ds = make_dataset(val_split, 256, False, cfg.seed)
+    steps = int(np.ceil(len(train_split) / cfg.batch_size))
+
+    if resume:
+        model = keras.models.load_model(out / LAST)
+        log.info("resuming %s after epoch %d", out, state["epochs_done"])
+    else:
+        model = models.build(cfg.arch)
+        model.compile(
+            optimizer=make_optimizer(cfg.optimizer, make_schedule(cfg, steps), cfg.decay),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+            metrics=["accuracy"],
+        )
+        (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+        (out / "labels.txt").write_text(labels_text())
+    initial_epoch = int(state.get("epochs_done", 0))
+    started = time.time() - float(state.get("wall_s", 0.0))
+    callbacks = [
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=resume),
+        EpochState(out, float(state.get("best_val_accuracy", -1.0)), started),
+    ]
+    if initial_epoch < cfg.epochs:
+        model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs,
+                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
+    return read_state(out)
+
+
+def read_history(path: Path) -> list[dict[str, float]]:
+    with Path(path).open(newline="") as handle:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]

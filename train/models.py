@@ -1,0 +1,114 @@
+"""The two architectures: the seed paper's network and our Edge TPU design.
+
+Both take a fixed ``(48, 48, 1)`` input of raw 0..255 pixels and end in a 7-way softmax in
+FER-2013 order. Normalization lives inside the graph, so the device feeds camera pixels as is.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+from edge.labels import NUM_CLASSES
+
+INPUT_SHAPE = (48, 48, 1)
+ARCHITECTURES = ("seed", "edge")
+
+
+@keras.saving.register_keras_serializable(package="emotion")
+class LocalResponseNorm(layers.Layer):
+    """Local response normalization across channels (the seed's stand-in for local contrast norm).
+
+    TFLite has only a float kernel for it and the Edge TPU none at all: this is why ``seed``
+    stays a float workstation model.
+    """
+
+    def __init__(self, depth_radius: int = 5, bias: float = 1.0, alpha: float = 1e-4,
+                 beta: float = 0.75, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.depth_radius, self.bias, self.alpha, self.beta = depth_radius, bias, alpha, beta
+
+    def call(self, inputs):
+        return tf.nn.local_response_normalization(
+            inputs, depth_radius=self.depth_radius, bias=self.bias, alpha=self.alpha, beta=self.beta
+        )
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
+                "alpha": self.alpha, "beta": self.beta}
+
+
+def _pixels_in(name: str) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    pixels = keras.Input(INPUT_SHAPE, batch_size=None, name="pixels")
+    # 0..255 -> -1..1 inside the graph (one int8 MUL/ADD on the device, nothing on the host).
+    return pixels, layers.Rescaling(1 / 127.5, offset=-1.0, name=f"{name}_normalize")(pixels)
+
+
+def build_seed() -> keras.Model:
+    """Gudi 2015 as re-implemented by Correa et al. (tflearn ``Gudi_Network.py``).
+
+    conv 64@5x5 -> LRN -> maxpool 3x3/2 -> conv 64@5x5 -> maxpool 3x3/2 -> conv 128@4x4 ->
+    dropout -> FC 3072 -> softmax 7. tflearn's ``dropout(0.3)`` is a keep probability,
+    so the Keras rate is 0.7. 56.9M parameters, almost all in the FC layer.
+    """
+    pixels, x = _pixels_in("seed")
+    x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv1")(x)
+    x = LocalResponseNorm(name="lrn1")(x)
+    x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
+    x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
+    x = layers.Conv2D(128, 4, padding="same", activation="relu", name="conv3")(x)
+    x = layers.Dropout(0.7, name="dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(3072, activation="relu", name="fc1")(x)
+    scores = layers.Dense(NUM_CLASSES, activation="softmax", name="scores")(x)
+    return keras.Model(pixels, scores, name="seed")
+
+
+def _conv_bn_relu(x, filters: int, name: str):
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+EDGE_STAGES: tuple[tuple[int, ...], ...] = ((32,), (64, 64), (128, 128), (256, 256))
+
+
+def build_edge(stages: tuple[tuple[int, ...], ...] = EDGE_STAGES, dropout: float = 0.4) -> keras.Model:
+    """Our device model: VGG-style 3x3 conv+BN+ReLU stages, each closed by a 2x2 max-pool.
+
+    Only ops the Edge TPU maps (conv with BN folded, ReLU, max-pool, reshape, dense, softmax).
+    The last 3x3 map is flattened rather than averaged, so the head keeps where on the face a
+    feature fired (brows vs. mouth).
+    """
+    pixels, x = _pixels_in("edge")
+    for s, widths in enumerate(stages, start=1):
+        for c, filters in enumerate(widths, start=1):
+            x = _conv_bn_relu(x, filters, f"s{s}c{c}")
+        x = layers.MaxPooling2D(2, name=f"s{s}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    scores = layers.Dense(NUM_CLASSES, activation="softmax", name="scores")(x)
+    return keras.Model(pixels, scores, name="edge")
+
+
+def build(arch: str) -> keras.Model:
+    if arch == "seed":
+        return build_seed()
+    if arch == "edge":
+        return build_edge()
+    raise ValueError(f"unknown architecture '{arch}' (choose from {', '.join(ARCHITECTURES)})")
+
+
+def count_macs(model: keras.Model) -> int:
+    """Multiply-accumulates for one face: conv and dense layers (BN folds, pools are free)."""
+    macs = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            kh, kw = layer.kernel_size
+            macs += h * w * c_out * kh * kw * layer.input.shape[-1]
+        elif isinstance(layer, layers.Dense):
+            macs += layer.input.shape[-1] * layer.units
+    return int(macs)
