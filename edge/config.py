@@ -1,0 +1,184 @@
+"""Configuration: nested frozen dataclasses loaded from TOML (stdlib ``tomllib``).
+
+Sections: ``[source] [model] [faces] [tracking] [events] [log]``. Unknown sections or keys and
+out-of-range values raise ``ConfigError`` naming the key (``faces.min_size must be >= 1``).
+See ``edge/config.example.toml`` for every key with a comment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from edge.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = REPO_ROOT / "models"
+BACKENDS = ("auto", "edgetpu", "cpu")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _check(ok: bool, key: str, rule: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key} must be {rule}")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    uri: str = "auto"  # auto | sample | picamera | /dev/videoN | N | video file | image folder
+    width: int = 640
+    height: int = 480
+    lores_width: int = 320
+    lores_height: int = 240
+    read_retries: int = 10
+    retry_delay_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        _check(bool(self.uri), "source.uri", "a non-empty string")
+        for key in ("width", "height", "lores_width", "lores_height"):
+            _check(getattr(self, key) >= 16, f"source.{key}", ">= 16")
+        _check(self.lores_width <= self.width, "source.lores_width", "<= source.width")
+        _check(self.lores_height <= self.height, "source.lores_height", "<= source.height")
+        _check(self.read_retries >= 0, "source.read_retries", ">= 0")
+        _check(0 <= self.retry_delay_s <= 60, "source.retry_delay_s", "in [0, 60]")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    path: Path = MODELS_DIR / "emotion_int8.tflite"
+    edgetpu_path: Path = MODELS_DIR / "emotion_int8_edgetpu.tflite"
+    labels: Path = MODELS_DIR / "emotion.labels.txt"
+    backend: str = "auto"
+    device: str = ""  # Edge TPU device: "" (any), "usb", "usb:0", "pci", "pci:0"
+    num_threads: int = 2
+
+    def __post_init__(self) -> None:
+        _check(self.backend in BACKENDS, "model.backend", f"one of {', '.join(BACKENDS)}")
+        ok_device = self.device == "" or self.device.split(":")[0] in ("usb", "pci", "")
+        _check(ok_device, "model.device", '"", "usb", "usb:N", "pci", "pci:N" or ":N"')
+        _check(1 <= self.num_threads <= 16, "model.num_threads", "in [1, 16]")
+
+
+@dataclass(frozen=True)
+class FacesConfig:
+    cascade: str = ""  # "" = opencv's haarcascade_frontalface_default.xml (pip or apt path)
+    detect_width: int = 320
+    scale_factor: float = 1.1
+    min_neighbors: int = 5
+    min_size: int = 24
+    max_faces: int = 8
+    # Crop geometry measured with `python -m edge.tools.measure_margin <fer2013>/val --limit 300`
+    # (300 random val images, each upscaled x4 and pasted on a mid-grey canvas, the cascade run
+    # with these settings; 206 gave one face): the FER crop extends the Haar box by a median
+    # 0.016 of its side on each side (IQR -0.010..0.058), centre offset 0.000 / 0.001.
+    crop_margin: float = 0.02
+    crop_shift_y: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(64 <= self.detect_width <= 4096, "faces.detect_width", "in [64, 4096]")
+        _check(1.01 <= self.scale_factor <= 2.0, "faces.scale_factor", "in [1.01, 2.0]")
+        _check(0 <= self.min_neighbors <= 50, "faces.min_neighbors", "in [0, 50]")
+        _check(self.min_size >= 8, "faces.min_size", ">= 8")
+        _check(self.max_faces >= 1, "faces.max_faces", ">= 1")
+        _check(-0.2 <= self.crop_margin <= 1.0, "faces.crop_margin", "in [-0.2, 1.0]")
+        _check(-0.5 <= self.crop_shift_y <= 0.5, "faces.crop_shift_y", "in [-0.5, 0.5]")
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    iou_min: float = 0.3
+    max_missed: int = 5
+    ema_alpha: float = 0.3
+    hysteresis: float = 0.15
+
+    def __post_init__(self) -> None:
+        _check(0 < self.iou_min < 1, "tracking.iou_min", "in (0, 1)")
+        _check(self.max_missed >= 0, "tracking.max_missed", ">= 0")
+        _check(0 < self.ema_alpha <= 1, "tracking.ema_alpha", "in (0, 1]")
+        _check(0 <= self.hysteresis < 1, "tracking.hysteresis", "in [0, 1)")
+
+
+@dataclass(frozen=True)
+class EventsConfig:
+    path: str = ""  # "" = no events, "-" = stdout, else a file (appended)
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.path, str), "events.path", "a string")
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        _check(self.level.upper() in LOG_LEVELS, "log.level", f"one of {', '.join(LOG_LEVELS)}")
+
+
+@dataclass(frozen=True)
+class Config:
+    source: SourceConfig = field(default_factory=SourceConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    faces: FacesConfig = field(default_factory=FacesConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    events: EventsConfig = field(default_factory=EventsConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+
+def _coerce(key: str, value: Any, kind: Any) -> Any:
+    """Check one TOML value against the dataclass field type; ints are accepted for floats."""
+    if kind is Path:
+        _check(isinstance(value, str | Path) and str(value) != "", key, "a non-empty path")
+        return Path(value).expanduser()
+    if kind is float:
+        _check(isinstance(value, int | float) and not isinstance(value, bool), key, "a number")
+        return float(value)
+    if kind is int:
+        _check(isinstance(value, int) and not isinstance(value, bool), key, "an integer")
+        return value
+    _check(isinstance(value, kind), key, f"a {kind.__name__}")
+    return value
+
+
+def _section(name: str, cls: type, values: Any) -> Any:
+    _check(isinstance(values, dict), name, "a table")
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in known:
+            raise ConfigError(f"unknown key {name}.{key} (known: {', '.join(sorted(known))})")
+    kwargs = {k: _coerce(f"{name}.{k}", v, hints[k]) for k, v in values.items()}
+    return cls(**kwargs)
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    """Build a validated ``Config`` from nested dicts (TOML tables)."""
+    sections = {f.name: f for f in dataclasses.fields(Config)}
+    for name in data:
+        if name not in sections:
+            raise ConfigError(f"unknown section [{name}] (known: {', '.join(sections)})")
+    hints = get_type_hints(Config)
+    return Config(**{n: _section(n, hints[n], v) for n, v in data.items()})
+
+
+def load(path: Path | None) -> Config:
+    """Load and validate a TOML file; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from None
+    return from_dict(data)
+
+
+def override(cfg: Config, **sections: dict[str, Any]) -> Config:
+    """Return ``cfg`` with some keys replaced (CLI flags), validated like the file."""
+    merged = dataclasses.asdict(cfg)
+    for name, values in sections.items():
+        merged[name].update({k: v for k, v in values.items() if v is not None})
+    return from_dict(merged)

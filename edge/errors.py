@@ -1,0 +1,27 @@
+"""The daemon's error hierarchy: each leaf is also a builtin, so callers may catch either."""
+
+from __future__ import annotations
+
+
+class EdgeError(Exception):
+    """A problem the user can fix; the CLI prints it as one line and exits 1."""
+
+
+class ConfigError(EdgeError, ValueError):
+    """A bad or unknown configuration key; the message names the key."""
+
+
+class ModelError(EdgeError, ValueError):
+    """A model file that is missing, corrupt or of the wrong shape/type."""
+
+
+class BackendUnavailable(EdgeError, RuntimeError):
+    """The requested inference backend (e.g. the Edge TPU) cannot be used."""
+
+
+class SourceUnavailable(EdgeError, OSError):
+    """The frame source cannot be opened (no camera, unreadable video...)."""
+
+
+class SourceReadError(EdgeError, OSError):
+    """One failed read from an open source; the pipeline retries a bounded number of times."""

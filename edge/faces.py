@@ -1,0 +1,65 @@
+"""Face detection with OpenCV's Haar cascade on a small grey image."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.errors import ConfigError
+from edge.types import Box
+
+log = logging.getLogger(__name__)
+
+CASCADE_NAME = "haarcascade_frontalface_default.xml"
+APT_CASCADE_DIR = Path("/usr/share/opencv4/haarcascades")  # Debian/RPi OS python3-opencv
+
+
+def find_cascade(configured: str = "") -> Path:
+    """The cascade file: the configured one, else pip opencv's cv2.data, else the apt path."""
+    if configured:
+        candidates = [Path(configured)]
+    else:
+        pip_dir = getattr(getattr(cv2, "data", None), "haarcascades", "")
+        candidates = [Path(pip_dir) / CASCADE_NAME] if pip_dir else []
+        candidates.append(APT_CASCADE_DIR / CASCADE_NAME)
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ConfigError(f"faces.cascade: no Haar cascade at {', '.join(map(str, candidates))}")
+
+
+class HaarFaceDetector:
+    """``detect(grey) -> list[Box]`` in the grey image's pixels, largest first."""
+
+    def __init__(
+        self,
+        cascade: str = "",
+        scale_factor: float = 1.1,
+        min_neighbors: int = 5,
+        min_size: int = 24,
+        max_faces: int = 8,
+    ) -> None:
+        path = find_cascade(cascade)
+        self._cascade = cv2.CascadeClassifier(str(path))
+        if self._cascade.empty():
+            raise ConfigError(f"faces.cascade: cannot load Haar cascade {path}")
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_size = (min_size, min_size)
+        self.max_faces = max_faces
+        log.debug("Haar cascade %s", path)
+
+    def detect(self, grey: np.ndarray) -> list[Box]:
+        """Faces in a 2-D uint8 image, at most ``max_faces``, largest first."""
+        found = self._cascade.detectMultiScale(
+            grey,
+            scaleFactor=self.scale_factor,
+            minNeighbors=self.min_neighbors,
+            minSize=self.min_size,
+        )
+        boxes = [Box(int(x), int(y), int(w), int(h)) for x, y, w, h in found]
+        boxes.sort(key=lambda b: b.w * b.h, reverse=True)
+        return boxes[: self.max_faces]

@@ -1,0 +1,63 @@
+"""Small value types shared by the stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Box(NamedTuple):
+    """An axis-aligned box in pixels: left, top, width, height."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def scaled(self, factor: float) -> Box:
+        """This box with every coordinate multiplied by ``factor`` (rounded)."""
+        return Box(*(round(v * factor) for v in self))
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One frame from a source.
+
+    Attributes:
+        bgr: the main image, HxWx3 uint8 BGR (OpenCV order), source resolution.
+        grey: an optional ready-made full-range grey detection image (e.g. picamera2's lores
+            Y plane), any size with the same aspect; None lets the pipeline derive one.
+    """
+
+    bgr: np.ndarray
+    grey: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    """One tracked face in one frame.
+
+    Attributes:
+        id: the track id, stable across frames while the face stays in view.
+        box: the Haar box in source-frame pixels.
+        emotion: the raw top-1 label of this frame.
+        smoothed: the track's smoothed label (EMA with hysteresis).
+        scores: the dequantized scores of this frame, in label order.
+    """
+
+    id: int
+    box: Box
+    emotion: str
+    smoothed: str
+    scores: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    """Everything the pipeline learned about frame number ``frame`` (0-based, source order)."""
+
+    frame: int
+    ts: float
+    faces: tuple[Face, ...]
