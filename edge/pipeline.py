@@ -1,0 +1,149 @@
+"""The frame loop: a plain sequence of small stages, no hardware imports.
+
+``Pipeline.process`` turns one ``Frame`` into a ``FrameResult`` (detect → crop → classify →
+track); ``run`` reads a source until it ends or ``stop`` is set, retrying failed reads a bounded
+number of times. ``clock`` (event timestamps) and ``timer`` (per-stage timing, for ``bench``) are
+injectable, so tests don't sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from edge.backends.base import Classifier
+from edge.config import FacesConfig
+from edge.errors import SourceReadError
+from edge.faces import HaarFaceDetector
+from edge.preprocess import crop_box, crop_face, detection_image
+from edge.sources.base import Source
+from edge.tracking import Tracker
+from edge.types import Frame, FrameResult
+
+log = logging.getLogger(__name__)
+
+STAGES = ("detect", "crop", "infer", "track")
+
+
+class StageTimer:
+    """``with timer("detect"): ...`` records seconds per stage when ``enabled``."""
+
+    def __init__(self, enabled: bool = False, clock: Callable[[], float] = time.perf_counter):
+        self.enabled = enabled
+        self.clock = clock
+        self.samples: dict[str, list[float]] = {s: [] for s in STAGES}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        if not self.enabled:
+            yield
+            return
+        start = self.clock()
+        yield
+        self.samples.setdefault(stage, []).append(self.clock() - start)
+
+
+class Pipeline:
+    """Detect, crop, classify and track the faces of one frame."""
+
+    def __init__(
+        self,
+        detector: HaarFaceDetector,
+        classifier: Classifier,
+        tracker: Tracker,
+        faces: FacesConfig,
+        timer: StageTimer | None = None,
+    ) -> None:
+        self.detector = detector
+        self.classifier = classifier
+        self.tracker = tracker
+        self.faces = faces
+        self.timer = timer or StageTimer()
+
+    def process(self, frame: Frame, index: int, ts: float) -> FrameResult:
+        t = self.timer
+        with t("detect"):
+            grey = frame.grey
+            if grey is None:
+                grey = detection_image(frame.bgr, self.faces.detect_width)
+            factor = frame.bgr.shape[1] / grey.shape[1]
+            boxes = [b.scaled(factor) for b in self.detector.detect(grey)]
+        scores = []
+        for box in boxes:
+            with t("crop"):
+                region = crop_box(box, self.faces.crop_margin, self.faces.crop_shift_y)
+                face = crop_face(frame.bgr, region)
+            with t("infer"):
+                scores.append(self.classifier.classify(face))
+        with t("track"):
+            faces = self.tracker.update(boxes, scores)
+        log.debug("frame %d: %s", index, [(f.id, f.emotion, f.smoothed) for f in faces])
+        return FrameResult(index, ts, tuple(faces))
+
+
+@dataclass
+class RunStats:
+    """What ``run`` did, for the exit summary."""
+
+    frames: int = 0
+    frames_with_faces: int = 0
+    faces: int = 0
+    read_failures: int = 0
+    ended: bool = False  # the source ran out (as opposed to stop/max_frames)
+    seconds: float = 0.0
+    track_ids: set[int] = field(default_factory=set)
+
+
+def run(
+    source: Source,
+    pipeline: Pipeline,
+    emit: Callable[[FrameResult], None],
+    stop: threading.Event,
+    *,
+    clock: Callable[[], float] = time.time,
+    read_retries: int = 10,
+    retry_delay_s: float = 0.5,
+    on_frame: Callable[[], None] = lambda: None,
+    max_frames: int | None = None,
+) -> RunStats:
+    """Process ``source`` until it ends, ``stop`` is set or ``max_frames`` are done.
+
+    ``on_frame`` runs after each successful frame (the systemd watchdog ping).
+
+    Raises:
+        SourceReadError: more than ``read_retries`` consecutive reads failed.
+    """
+    stats = RunStats()
+    started = time.monotonic()
+    failures = 0
+    while not stop.is_set() and (max_frames is None or stats.frames < max_frames):
+        try:
+            frame = source.read()
+        except SourceReadError as exc:
+            failures += 1
+            stats.read_failures += 1
+            if failures > read_retries:
+                raise SourceReadError(
+                    f"{source.name}: {failures} reads failed in a row ({exc})"
+                ) from exc
+            log.warning("read %d/%d failed: %s", failures, read_retries, exc)
+            stop.wait(retry_delay_s)
+            continue
+        failures = 0
+        if frame is None:
+            stats.ended = True
+            log.info("end of source %s", source.name)
+            break
+        result = pipeline.process(frame, stats.frames, clock())
+        emit(result)
+        on_frame()
+        stats.frames += 1
+        stats.faces += len(result.faces)
+        stats.frames_with_faces += bool(result.faces)
+        stats.track_ids.update(f.id for f in result.faces)
+    stats.seconds = time.monotonic() - started
+    return stats

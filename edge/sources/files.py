@@ -1,0 +1,66 @@
+"""Finite sources: a video file and a folder of images (CI, benchmarks, the bundled demo)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+
+from edge.errors import SourceUnavailable
+from edge.types import Frame
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
+class VideoFileSource:
+    """Frames of a video file in order; ``read()`` is None at the end."""
+
+    def __init__(self, path: Path) -> None:
+        self.name = str(path)
+        if not Path(path).is_file():
+            raise SourceUnavailable(f"video file not found: {path}")
+        self._cap = cv2.VideoCapture(str(path))
+        ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
+        if not ok:
+            self._cap.release()
+            raise SourceUnavailable(f"cannot read video {path} (not a video OpenCV can decode)")
+        self._first = first
+
+    def read(self) -> Frame | None:
+        if self._first is not None:
+            bgr, self._first = self._first, None
+            return Frame(bgr)
+        ok, bgr = self._cap.read()
+        return Frame(bgr) if ok else None
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+class ImageFolderSource:
+    """The images of a folder in name order; unreadable files are skipped with a warning."""
+
+    def __init__(self, folder: Path) -> None:
+        self.name = str(folder)
+        self._paths = sorted(
+            p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        if not self._paths:
+            raise SourceUnavailable(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
+        self._next = 0
+
+    def read(self) -> Frame | None:
+        while self._next < len(self._paths):
+            path = self._paths[self._next]
+            self._next += 1
+            bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if bgr is not None:
+                return Frame(bgr)
+            log.warning("skipping unreadable image %s", path)
+        return None
+
+    def close(self) -> None:
+        self._next = len(self._paths)
