@@ -1,0 +1,121 @@
+"""Command line: ``python -m convert [convert] MODEL.keras ...``, ``check``, ``latency``.
+
+Errors become one line on stderr and exit 1 (a traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from convert.errors import ConvertError
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("convert", "check", "latency")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m convert",
+        description="Full-int8 TFLite for the Edge TPU: convert (default), check, latency.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    conv = sub.add_parser("convert", help="Keras model -> models/emotion_int8.tflite (+ parity)")
+    conv.add_argument("model", type=Path, help="trained .keras model (raw 0..255 pixel input)")
+    conv.add_argument("--data", type=Path, required=True, help="FER-2013 root with train/ and val/")
+    conv.add_argument("--out", type=Path, default=Path("models"), help="output folder")
+    conv.add_argument(
+        "--calibration-size",
+        type=int,
+        default=700,
+        metavar="N",
+        help="representative images from train, balanced across classes",
+    )
+    conv.add_argument("--io-dtype", choices=("uint8", "int8"), default="uint8")
+    conv.add_argument(
+        "--max-drop",
+        type=float,
+        default=1.0,
+        metavar="PP",
+        help="largest allowed int8 accuracy loss in points",
+    )
+    conv.add_argument(
+        "--require-edgetpu", action="store_true", help="fail when edgetpu_compiler is not on PATH"
+    )
+
+    check = sub.add_parser("check", help="Edge TPU readiness report (no compiler needed)")
+    check.add_argument("model", type=Path)
+
+    lat = sub.add_parser("latency", help="per-face CPU latency (median/p95)")
+    lat.add_argument("model", type=Path)
+    lat.add_argument("--runs", type=int, default=1000)
+    lat.add_argument("--threads", type=int, default=1)
+    lat.add_argument("--json", type=Path, help="also write the figures here")
+
+    for p in (conv, check, lat):
+        p.add_argument("--debug", action="store_true", help="verbose logs, tracebacks")
+    return parser
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    argv = list(argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is not None and first not in COMMANDS and not {"-h", "--help"} & set(argv[:1]):
+        argv.insert(0, "convert")  # `python -m convert MODEL.keras ...` as in the issue
+    return build_parser().parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _dispatch(args)
+    except ConvertError as exc:
+        if args.debug:
+            raise
+        print(f"convert: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        from convert.check import check_file
+        from convert.tflite_file import TfliteFileError
+
+        try:
+            readiness = check_file(args.model)
+        except TfliteFileError as exc:
+            raise ConvertError(str(exc)) from None
+        print(readiness.text())
+        return 0 if readiness.ready else 1
+    if args.command == "latency":
+        from convert.fsio import write_atomic
+        from convert.latency import format_latency, measure_latency
+
+        result = measure_latency(args.model, runs=args.runs, threads=args.threads)
+        print(format_latency(result))
+        if args.json:
+            write_atomic(args.json, json.dumps(result, indent=2) + "\n")
+        return 0
+    from convert.pipeline import ConvertOptions, run_convert
+
+    return run_convert(
+        ConvertOptions(
+            model=args.model,
+            data=args.data,
+            out=args.out,
+            calibration_size=args.calibration_size,
+            io_dtype=args.io_dtype,
+            max_drop_pp=args.max_drop,
+            require_edgetpu=args.require_edgetpu,
+        )
+    )

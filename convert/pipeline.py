@@ -1,0 +1,153 @@
+"""``python -m convert MODEL.keras --data DIR --out DIR``: quantize, check, parity, compile.
+
+Writes (atomically) into ``out``: ``emotion_int8.tflite``, ``emotion.labels.txt``,
+``emotion_int8.parity.json`` and, when ``edgetpu_compiler`` is on PATH,
+``emotion_int8_edgetpu.tflite`` with its ``emotion_int8_edgetpu.log``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from convert import compiler, parity, quantize
+from convert.check import check_file
+from convert.errors import ConvertError
+from convert.fsio import write_atomic
+from convert.tflite_file import read_model
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "emotion_int8.tflite"
+LABELS_NAME = "emotion.labels.txt"
+PARITY_NAME = "emotion_int8.parity.json"
+CALIBRATION_SIZE = 700  # 100 per class; the PTQ guide suggests ~100-500 samples
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    model: Path
+    data: Path
+    out: Path
+    calibration_size: int = CALIBRATION_SIZE
+    io_dtype: str = "uint8"
+    max_drop_pp: float = parity.MAX_DROP_PP
+    require_edgetpu: bool = False
+
+
+def validate(opts: ConvertOptions) -> None:
+    """Fail fast, before TensorFlow loads, on a missing model or data folder."""
+    if not opts.model.is_file():
+        raise ConvertError(f"{opts.model}: no such model file")
+    if opts.model.suffix != ".keras":
+        raise ConvertError(f"{opts.model}: not a Keras model file (expected .keras)")
+    if not opts.data.exists():
+        raise ConvertError(f"{opts.data}: no such data folder")
+    if opts.out.exists() and not opts.out.is_dir():
+        raise ConvertError(f"{opts.out}: exists and is not a folder")
+    if opts.require_edgetpu and compiler.find_compiler() is None:  # fail before minutes of work
+        raise ConvertError(f"--require-edgetpu: {compiler.HOW_TO_GET}")
+
+
+def run_convert(opts: ConvertOptions) -> int:
+    """The whole conversion; returns the exit code (reports printed on stdout)."""
+    from edge.labels import labels_text
+    from train.data import DataError, load_split
+
+    validate(opts)
+    model = quantize.load_keras(opts.model)
+    try:
+        train = load_split(opts.data, "train")
+        val = load_split(opts.data, "val")
+    except DataError as exc:
+        raise ConvertError(str(exc)) from None
+    picked = quantize.balanced_sample(train.labels, opts.calibration_size)
+    log.info("calibrating on %d training images", len(picked))
+    flatbuffer = quantize.to_int8_tflite(model, train.images[picked], opts.io_dtype)
+    target = write_atomic(opts.out / MODEL_NAME, flatbuffer)
+    write_atomic(opts.out / LABELS_NAME, labels_text())
+    print(f"wrote {target} ({len(flatbuffer):,} bytes)")
+
+    readiness = check_file(target)
+    print(readiness.text())
+    if not readiness.ready:
+        raise ConvertError(f"{target}: not Edge TPU ready (see the FAIL lines above)")
+
+    report = parity.measure(opts.model, target, val.images, val.labels, opts.max_drop_pp)
+    report["provenance"] = provenance(opts, target, train.labels[picked])
+    write_atomic(opts.out / PARITY_NAME, json.dumps(report, indent=2) + "\n")
+    print(parity.format_report(report))
+    if not report["passed"]:
+        raise ConvertError(
+            f"int8 loses {report['accuracy_drop_pp']:.2f} pp (> {opts.max_drop_pp} pp); "
+            "use quantization-aware training or change the architecture"
+        )
+    return compile_if_available(target, opts.out, opts.require_edgetpu)
+
+
+def compile_if_available(model: Path, out: Path, require: bool) -> int:
+    found = compiler.find_compiler()
+    if found is None:
+        if require:
+            raise ConvertError(f"--require-edgetpu: {compiler.HOW_TO_GET}")
+        print(f"{compiler.HOW_TO_GET}; kept the CPU model {model}")
+        return 0
+    compiled = compiler.compile_model(model, out, found)
+    summary = compiled.log.summary
+    print(
+        f"compiled {compiled.model} (compiler {compiled.log.version}): all "
+        f"{summary.get('total_ops', '?')} ops mapped to the Edge TPU, "
+        f"{summary.get('subgraphs')} subgraph; log {compiled.log_path}"
+    )
+    return 0
+
+
+def provenance(opts: ConvertOptions, target: Path, calibration_labels: object) -> dict:
+    import numpy as np
+
+    from edge.labels import EMOTIONS
+
+    info = read_model(target)
+    io = {
+        role: {
+            "dtype": t.dtype.lower(),
+            "shape": list(t.shape),
+            "scale": t.scale[0] if t.scale else None,
+            "zero_point": t.zero_point[0] if t.zero_point else None,
+        }
+        for role, t in (
+            ("input", info.tensors[info.inputs[0]]),
+            ("output", info.tensors[info.outputs[0]]),
+        )
+    }
+    counts = np.bincount(np.asarray(calibration_labels), minlength=len(EMOTIONS))
+    return {
+        "float_model": str(opts.model),
+        "float_model_sha256": _sha256(opts.model),
+        "int8_model": str(target),
+        "int8_model_sha256": _sha256(target),
+        "converter": {"tensorflow": quantize.converter_version(), "runtime": _runtime_version()},
+        "calibration": {
+            "split": "train",
+            "size": int(counts.sum()),
+            "seed": quantize.SEED,
+            "per_class": dict(zip(EMOTIONS, counts.tolist(), strict=True)),
+        },
+        "io": io,
+    }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _runtime_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"ai-edge-litert {version('ai-edge-litert')}"
+    except PackageNotFoundError:
+        return "unknown"

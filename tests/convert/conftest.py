@@ -1,0 +1,90 @@
+"""Tiny models and a synthetic FER-shaped folder, built once per test session (seconds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.labels import EMOTIONS
+
+TINY_STAGES = ((4,), (8,))
+
+
+def synthetic_faces(n_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Class k has mean brightness 25 + 32k plus noise: learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(len(EMOTIONS)), n_per_class)
+    noise = rng.integers(-12, 13, size=(len(labels), 48, 48))
+    images = np.clip(25 + 32 * labels[:, None, None] + noise, 0, 255).astype(np.uint8)
+    images[:, 0, 0], images[:, 0, 1] = 0, 255  # full pixel range, as real faces have
+    return images, labels
+
+
+def write_split(root: Path, images: np.ndarray, labels: np.ndarray) -> None:
+    for i, (image, label) in enumerate(zip(images, labels, strict=True)):
+        folder = root / EMOTIONS[label]
+        folder.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(folder / f"img_{i:04d}.png"), image)
+
+
+@pytest.fixture(scope="session")
+def fer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fer")
+    write_split(root / "train", *synthetic_faces(6, seed=0))
+    write_split(root / "val", *synthetic_faces(4, seed=1))
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_keras(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``build_edge`` with two small stages, trained a few steps on synthetic faces."""
+    import keras
+
+    from train.models import build_edge
+
+    keras.utils.set_random_seed(0)
+    model = build_edge(stages=TINY_STAGES, dropout=0.1)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
+    images, labels = synthetic_faces(8, seed=2)
+    model.fit(images[..., None].astype("float32"), labels, epochs=3, batch_size=28, verbose=0)
+    path = tmp_path_factory.mktemp("keras") / "tiny.keras"
+    model.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def converted(tmp_path_factory: pytest.TempPathFactory, tiny_keras: Path, fer_dir: Path) -> Path:
+    """The output folder of one full ``python -m convert`` run (no compiler on PATH)."""
+    import contextlib
+    import io
+    import os
+
+    from convert.cli import main
+
+    out = tmp_path_factory.mktemp("models")
+    stdout = io.StringIO()
+    old_path = os.environ.get("PATH", "")
+    os.environ["PATH"] = str(out)  # no edgetpu_compiler here, whatever the machine has
+    try:
+        with contextlib.redirect_stdout(stdout):
+            code = main(
+                [
+                    str(tiny_keras),
+                    "--data",
+                    str(fer_dir),
+                    "--out",
+                    str(out),
+                    "--calibration-size",
+                    "21",
+                    "--max-drop",
+                    "100",
+                ]
+            )
+    finally:
+        os.environ["PATH"] = old_path
+    (out / "stdout.txt").write_text(stdout.getvalue())
+    assert code == 0, stdout.getvalue()
+    return out
