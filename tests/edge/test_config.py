@@ -1,0 +1,64 @@
+from pathlib import Path
+
+import pytest
+
+from edge import config
+from edge.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "edge" / "config.example.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    return path
+
+
+def test_example_config_loads_and_matches_defaults():
+    cfg = config.load(EXAMPLE)
+    default = config.Config()
+    assert cfg.faces == default.faces
+    assert cfg.tracking == default.tracking
+    assert cfg.source == default.source
+    assert cfg.model.backend == default.model.backend
+    assert cfg.model.path.name == default.model.path.name
+
+
+def test_unknown_key_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"faces\.min_sise"):
+        config.load(write(tmp_path, "[faces]\nmin_sise = 3\n"))
+
+
+def test_unknown_section_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[trigger\]"):
+        config.load(write(tmp_path, "[trigger]\nx = 1\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[faces]\nmin_size = 2\n", "faces.min_size"),
+        ("[faces]\nscale_factor = 'big'\n", "faces.scale_factor"),
+        ("[model]\nbackend = 'gpu'\n", "model.backend"),
+        ("[tracking]\nema_alpha = 0\n", "tracking.ema_alpha"),
+        ("[source]\nlores_width = 9000\n", "source.lores_width"),
+        ("[log]\nlevel = 'LOUD'\n", "log.level"),
+        ("[source]\nread_retries = true\n", "source.read_retries"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, text, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        config.load(write(tmp_path, text))
+
+
+def test_toml_syntax_error_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config"):
+        config.load(write(tmp_path, "[faces\n"))
+
+
+def test_cli_values_override_file_and_are_validated(tmp_path):
+    cfg = config.load(write(tmp_path, "[model]\nbackend = 'edgetpu'\nnum_threads = 3\n"))
+    cfg = config.override(cfg, model={"backend": "cpu", "path": None})
+    assert cfg.model.backend == "cpu" and cfg.model.num_threads == 3
+    with pytest.raises(ConfigError, match="model.backend"):
+        config.override(cfg, model={"backend": "tpu"})
