@@ -20,6 +20,13 @@ from edge.errors import EdgeError
 log = logging.getLogger("edge")
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m edge", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -33,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--debug", action="store_true", help="tracebacks and DEBUG logs")
     run_p = sub.choices["run"]
     run_p.add_argument("--events", help="JSON lines per frame to FILE, or - for stdout")
-    run_p.add_argument("--max-frames", type=int, help="stop after N frames")
+    run_p.add_argument("--max-frames", type=positive_int, help="stop after N frames")
     return parser
 
 
@@ -76,19 +83,35 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def install_signal_handlers(stop: threading.Event) -> None:
-    """SIGTERM (systemd stop) and SIGINT (Ctrl-C) end the loop after the current frame."""
+def install_signal_handlers(stop: threading.Event) -> dict[int, object]:
+    """SIGTERM (systemd stop) and SIGINT (Ctrl-C) end the loop after the current frame.
+
+    Returns the previous handlers, for ``restore_signal_handlers``.
+    """
 
     def handler(signum: int, _frame: object) -> None:
         log.info("%s received, stopping", signal.Signals(signum).name)
         stop.set()
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    return {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+
+def restore_signal_handlers(previous: dict[int, object]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 def run(cfg: Config, max_frames: int | None = None) -> int:
     """Build every stage from ``cfg``, then loop until the source ends or a signal arrives."""
+    stop = threading.Event()
+    previous = install_signal_handlers(stop)
+    try:
+        return _run(cfg, stop, max_frames)
+    finally:
+        restore_signal_handlers(previous)
+
+
+def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
     from edge import pipeline
     from edge.backends import load_classifier
     from edge.events import open_events
@@ -98,8 +121,6 @@ def run(cfg: Config, max_frames: int | None = None) -> int:
     from edge.sources import open_source
     from edge.tracking import Tracker
 
-    stop = threading.Event()
-    install_signal_handlers(stop)
     labels = read_labels(cfg.model.labels) if cfg.model.labels.is_file() else None
     if labels is None:
         raise EdgeError(f"labels file not found: {cfg.model.labels}")
