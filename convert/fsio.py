@@ -14,6 +14,7 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
     payload = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; the model is read by the daemon's user
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()

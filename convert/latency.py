@@ -45,7 +45,7 @@ def measure_latency(model_path: Path, runs: int = 1000, threads: int = 1, warmup
         times[i] = (time.perf_counter_ns() - start) / 1e6
     return {
         "model": str(model_path),
-        "input": f"{np.dtype(inp['dtype']).name} {list(inp['shape'])}",
+        "input": f"{np.dtype(inp['dtype']).name} {[int(d) for d in inp['shape']]}",
         "runs": runs,
         "threads": threads,
         "median_ms": round(float(np.median(times)), 4),

@@ -6,6 +6,8 @@ images (fixed seed, so the same inputs give the same file).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,7 +64,12 @@ def to_int8_tflite(model: object, calibration: np.ndarray, io_dtype: str = "uint
     # shape_signature [-1, 48, 48, 1] (dynamic) in the file. (A tf.function concrete
     # function does not freeze Keras 3 variables: READ_VARIABLE fails at calibration.)
     pixels = keras.Input(batch_shape=INPUT_SHAPE, name="pixels")
-    fixed = keras.Model(pixels, model(pixels, training=False), name=f"{model.name}_b1")
+    try:
+        fixed = keras.Model(pixels, model(pixels, training=False), name=f"{model.name}_b1")
+    except Exception as exc:
+        raise ConvertError(
+            f"model does not take a {INPUT_SHAPE} pixel input: {_first_error_line(exc)}"
+        ) from exc
     converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: representative(calibration)
@@ -70,9 +77,17 @@ def to_int8_tflite(model: object, calibration: np.ndarray, io_dtype: str = "uint
     converter.inference_input_type = getattr(tf, io_dtype)
     converter.inference_output_type = getattr(tf, io_dtype)
     try:
-        return converter.convert()
+        with contextlib.redirect_stdout(_LogWriter()):  # keep the converter's chatter in the log
+            return converter.convert()
     except Exception as exc:  # the converter raises many types; report the first useful line
         raise ConvertError(f"int8 conversion failed: {_first_error_line(exc)}") from exc
+
+
+class _LogWriter(io.TextIOBase):
+    def write(self, text: str) -> int:
+        if text.strip():
+            log.debug("converter: %s", text.rstrip())
+        return len(text)
 
 
 def _first_error_line(exc: Exception) -> str:

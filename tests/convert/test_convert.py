@@ -111,3 +111,15 @@ def test_latency_reports_median_and_p95(converted: Path, capsys):
     assert main(["latency", str(converted / "emotion_int8.tflite"), "--runs", "20"]) == 0
     out = capsys.readouterr().out
     assert "median" in out and "p95" in out and "1 thread" in out
+
+
+@pytest.mark.slow
+def test_model_with_the_wrong_input_is_one_clear_error():
+    import keras
+
+    from convert.quantize import to_int8_tflite
+
+    pixels = keras.Input((32, 32, 3))
+    model = keras.Model(pixels, keras.layers.Dense(7)(keras.layers.Flatten()(pixels)))
+    with pytest.raises(ConvertError, match=r"does not take a \(1, 48, 48, 1\) pixel input"):
+        to_int8_tflite(model, np.zeros((7, 48, 48), dtype=np.uint8))
