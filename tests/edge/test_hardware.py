@@ -1,0 +1,46 @@
+"""On the Pi (camera, Coral): the same checks as ``python -m edge selftest``; skipped elsewhere."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.config import Config, ModelConfig, SourceConfig
+from edge.selftest import AGREEMENT_TOLERANCE, sample_faces
+
+pytestmark = pytest.mark.hardware
+
+
+def test_picamera_gives_bgr_frames_and_a_full_range_grey_lores():
+    pytest.importorskip("picamera2")
+    from edge.errors import SourceUnavailable
+    from edge.sources import open_source
+
+    try:
+        source = open_source(SourceConfig(uri="picamera"))
+    except SourceUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        frame = source.read()
+    finally:
+        source.close()
+    assert frame.bgr.shape == (480, 640, 3) and frame.grey.shape == (240, 320)
+
+
+def test_edgetpu_agrees_with_cpu_on_sample_faces(model):
+    from edge.backends.cpu import CpuClassifier
+    from edge.backends.probe import probe_edgetpu
+
+    tpu_model = model.with_name(model.stem + "_edgetpu.tflite")
+    if not tpu_model.is_file():
+        pytest.skip(f"no {tpu_model}")
+    if cause := probe_edgetpu(tpu_model):
+        pytest.skip(cause)
+    from edge.backends.edgetpu import EdgeTpuClassifier
+
+    cfg = Config(model=ModelConfig(path=model, edgetpu_path=tpu_model))
+    tpu, cpu = EdgeTpuClassifier(tpu_model), CpuClassifier(model)
+    for face in sample_faces(cfg):
+        a, b = tpu.classify(face), cpu.classify(face)
+        assert np.argmax(a) == np.argmax(b)
+        assert np.abs(a - b).max() <= AGREEMENT_TOLERANCE
