@@ -1,0 +1,61 @@
+"""The seed paper's Figure 5: validation accuracy against epochs for each optimizer."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from train.evaluate import save_figure
+from train.fit import OPTIMIZERS, FitConfig, fit, read_history, read_state
+
+
+def compare_optimizers(make_config: Callable[[str, Path], FitConfig], out: Path,
+                       resume: bool = False) -> tuple[Path, Path]:
+    """Train one run per optimizer under ``out/<optimizer>`` and write ``out/optimizers.{csv,png}``.
+
+    With ``resume``, finished runs are kept and unfinished ones continue from their last epoch.
+    """
+    out = Path(out)
+    curves: dict[str, list[dict[str, float]]] = {}
+    for name in OPTIMIZERS:
+        run_dir = out / name
+        cfg = make_config(name, run_dir)
+        fit(cfg, resume=resume and bool(read_state(run_dir)))
+        curves[name] = read_history(run_dir / "history.csv")
+    return _write_csv(curves, out / "optimizers.csv"), _plot(curves, out / "optimizers.png")
+
+
+def _write_csv(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["optimizer", "epoch", "accuracy", "val_accuracy", "loss", "val_loss"])
+        for name, rows in curves.items():
+            for row in rows:
+                writer.writerow([name, int(row["epoch"]) + 1, row["accuracy"], row["val_accuracy"],
+                                 row["loss"], row["val_loss"]])
+    os.replace(tmp, path)
+    return path
+
+
+def _plot(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for name, rows in curves.items():
+        epochs = [int(r["epoch"]) + 1 for r in rows]
+        ax.plot(epochs, [r["val_accuracy"] for r in rows], marker="o", label=f"{name} (val)")
+        ax.plot(epochs, [r["accuracy"] for r in rows], linestyle=":", alpha=0.6,
+                label=f"{name} (train)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Optimizer study on FER-2013 (val = PublicTest)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, path)
