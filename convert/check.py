@@ -117,6 +117,8 @@ def _static_shapes(model: ModelInfo) -> Finding:
 def _supported_ops(model: ModelInfo) -> Finding:
     problems: list[str] = []
     for op in model.ops:
+        if op.name == rules.EDGETPU_CUSTOM_OP:
+            continue  # already compiled: this op is the Edge TPU part of the graph
         if op.name not in rules.SUPPORTED_OPS:
             problems.append(f"#{op.index} {op.name} not supported")
             continue
@@ -157,7 +159,7 @@ def _constraint(model: ModelInfo, op: OpInfo) -> str:
     if op.name in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN") and len(op.inputs) > 1:
         axes = model.constants.get(op.inputs[1])
         rank = len(_shape(model, op.inputs[0]))
-        if axes is not None and any(int(a) % max(rank, 1) == 0 for a in axes) and rank == 4:
+        if rank == 4 and axes is not None and any(int(a) in (0, -rank) for a in axes):
             return f"reduces the batch dimension (axes {axes.tolist()})"
     if op.name == "STRIDED_SLICE" and len(op.inputs) > 3:
         strides = model.constants.get(op.inputs[3])

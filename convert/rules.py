@@ -61,6 +61,7 @@ SUPPORTED_OPS: dict[str, str] = {
 }
 
 SOFTMAX_MAX_ELEMENTS = 16_000
+EDGETPU_CUSTOM_OP = "CUSTOM:edgetpu-custom-op"  # what edgetpu_compiler puts in its output
 
 
 @dataclass(frozen=True)

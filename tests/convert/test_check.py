@@ -124,3 +124,54 @@ def test_check_file_reads_without_tensorflow():
         "import convert.check, convert.tflite_file, convert.cli"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def _tensor(index: int, shape: tuple[int, ...], dtype: str = "INT8", constant: bool = False):
+    from convert.tflite_file import TensorInfo
+
+    return TensorInfo(index, f"t{index}", dtype, shape, shape, constant, (0.1,), (0,))
+
+
+def _graph(*ops, tensors) -> object:
+    from convert.tflite_file import ModelInfo
+
+    constants = {1: np.array([0, 1], dtype=np.int32), 4: np.array([1, 2], dtype=np.int32)}
+    return ModelInfo(Path("hand.tflite"), 1, tuple(tensors), tuple(ops), (0,), (2,), constants)
+
+
+@pytest.mark.parametrize(
+    ("op", "reason"),
+    [
+        (("MAX_POOL_2D", (0,), (2,), {"FusedActivationFunction": 1}), "has a fused activation"),
+        (("MEAN", (0, 1), (2,), {}), "reduces the batch dimension (axes [0, 1])"),
+        (("SOFTMAX", (3,), (2,), {}), "is not 1-D of <= 16000 elements"),
+        (("FULLY_CONNECTED", (0,), (3,), {"WeightsFormat": 1}), "non-default weights format"),
+        (("CONV_2D", (0,), (2,), {"DilationHFactor": 2, "DilationWFactor": 1}), "dilation"),
+    ],
+)
+def test_supported_op_constraints_name_the_broken_rule(op, reason):
+    from convert.tflite_file import OpInfo
+
+    name, inputs, outputs, options = op
+    tensors = [
+        _tensor(0, (1, 8, 8, 4)),
+        _tensor(1, (2,), "INT32", constant=True),
+        _tensor(2, (1, 7)),
+        _tensor(3, (1, 20_000)),
+        _tensor(4, (2,), "INT32", constant=True),
+    ]
+    report = check_model(_graph(OpInfo(0, name, 1, inputs, outputs, options), tensors=tensors))
+    ops = next(f for f in report.findings if f.rule == "supported ops")
+    assert ops.status == "FAIL" and reason in ops.detail and f"#0 {name}" in ops.detail
+
+
+def test_compiled_edgetpu_custom_op_is_accepted():
+    from convert.tflite_file import OpInfo
+
+    op = OpInfo(0, rules.EDGETPU_CUSTOM_OP, 1, (0,), (2,), {})
+    tensors = [
+        _tensor(0, (1, 48, 48, 1), "UINT8"),
+        _tensor(1, (2,), "INT32", True),
+        _tensor(2, (1, 7), "UINT8"),
+    ]
+    assert check_model(_graph(op, tensors=tensors)).ready
