@@ -17,7 +17,7 @@ Train and evaluate the FER-2013 emotion CNNs (7 classes, FER-2013 label order).
 
   fit                 train one architecture with one optimizer; checkpoints every epoch
   compare-optimizers  the seed paper's Figure 5: val accuracy vs epoch for momentum, rmsprop, adam
-  evaluate            accuracy, macro-F1, per-class recall and confusion of a .keras or .tflite model
+  evaluate            accuracy, macro-F1, per-class recall, confusion of a .keras/.tflite model
 
 DATA is the image-folder root (holding train/ and val/, each <emotion>/*.jpg) or fer2013.csv.
 """
@@ -29,7 +29,9 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=30, help="epochs to train (default 30)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, help="peak learning rate (default depends on optimizer)")
-    p.add_argument("--weight-decay", type=float, help="decoupled weight decay (default per optimizer)")
+    p.add_argument(
+        "--weight-decay", type=float, help="decoupled weight decay (default per optimizer)"
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed for reproducibility")
     p.add_argument("--no-augment", action="store_true", help="train without augmentation")
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
@@ -37,38 +39,52 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m train", description=DESCRIPTION,
+        prog="python -m train",
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    fit = sub.add_parser("fit", help="train a model",
-                         description="Train with augmentation (flip, rotate, shift, zoom, erase), a "
-                         "warm-up + cosine schedule and label smoothing. Writes OUT/last.keras every "
-                         "epoch, OUT/best.keras (best val accuracy), OUT/history.csv.")
+    fit = sub.add_parser(
+        "fit",
+        help="train a model",
+        description="Train with augmentation (flip, rotate, shift, zoom, erase), a "
+        "warm-up + cosine schedule and label smoothing. Writes OUT/last.keras every "
+        "epoch, OUT/best.keras (best val accuracy), OUT/history.csv.",
+    )
     _add_fit_args(fit)
     fit.add_argument("--optimizer", choices=("momentum", "rmsprop", "adam"), default="adam")
     fit.add_argument("--out", required=True, type=Path, help="run folder, e.g. runs/edge-adam")
     fit.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
     fit.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
 
-    cmp = sub.add_parser("compare-optimizers", help="momentum vs rmsprop vs adam",
-                         description="Train the same architecture with each optimizer and plot "
-                         "val accuracy against epochs (the seed paper's Figure 5) as PNG and CSV.")
+    cmp = sub.add_parser(
+        "compare-optimizers",
+        help="momentum vs rmsprop vs adam",
+        description="Train the same architecture with each optimizer and plot "
+        "val accuracy against epochs (the seed paper's Figure 5) as PNG and CSV.",
+    )
     _add_fit_args(cmp)
     cmp.add_argument("--out", type=Path, default=Path("runs/optimizers"), help="output folder")
     cmp.add_argument("--resume", action="store_true", help="continue interrupted runs")
 
-    ev = sub.add_parser("evaluate", help="score a model on a split",
-                        description="Print a per-class table; the last line is one JSON object "
-                        "with n, accuracy, macro_f1, recall (per class) and confusion (7x7).")
+    ev = sub.add_parser(
+        "evaluate",
+        help="score a model on a split",
+        description="Print a per-class table; the last line is one JSON object "
+        "with n, accuracy, macro_f1, recall (per class) and confusion (7x7).",
+    )
     ev.add_argument("--model", required=True, type=Path, help=".keras or .tflite model")
     ev.add_argument("--data", required=True, type=Path, help="FER-2013 folder root or fer2013.csv")
     ev.add_argument("--split", default="val", help="split to score (default val)")
     ev.add_argument("--plot", type=Path, help="write a confusion-matrix PNG here")
-    ev.add_argument("--tta", choices=("none", "flip"), default="none",
-                    help="test-time augmentation: average with the mirrored face")
+    ev.add_argument(
+        "--tta",
+        choices=("none", "flip"),
+        default="none",
+        help="test-time augmentation: average with the mirrored face",
+    )
     return parser
 
 
@@ -76,9 +92,17 @@ def _fit_config(args: argparse.Namespace, optimizer: str, out: Path):
     from train.fit import FitConfig
 
     return FitConfig(
-        arch=args.arch, optimizer=optimizer, data=str(args.data), out=str(out), epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
-        augment=not args.no_augment, limit=args.limit,
+        arch=args.arch,
+        optimizer=optimizer,
+        data=str(args.data),
+        out=str(out),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        seed=args.seed,
+        augment=not args.no_augment,
+        limit=args.limit,
     )
 
 
@@ -94,8 +118,9 @@ def run_fit(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from train.compare import compare_optimizers
 
-    csv_path, png_path = compare_optimizers(lambda opt, out: _fit_config(args, opt, out), args.out,
-                                            resume=args.resume)
+    csv_path, png_path = compare_optimizers(
+        lambda opt, out: _fit_config(args, opt, out), args.out, resume=args.resume
+    )
     print(json.dumps({"csv": str(csv_path), "png": str(png_path)}))
     return 0
 

@@ -11,8 +11,9 @@ from train.evaluate import save_figure
 from train.fit import OPTIMIZERS, FitConfig, fit, read_history, read_state
 
 
-def compare_optimizers(make_config: Callable[[str, Path], FitConfig], out: Path,
-                       resume: bool = False) -> tuple[Path, Path]:
+def compare_optimizers(
+    make_config: Callable[[str, Path], FitConfig], out: Path, resume: bool = False
+) -> tuple[Path, Path]:
     """Train one run per optimizer under ``out/<optimizer>`` and write ``out/optimizers.{csv,png}``.
 
     With ``resume``, finished runs are kept and unfinished ones continue from their last epoch.
@@ -34,8 +35,16 @@ def _write_csv(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
         writer.writerow(["optimizer", "epoch", "accuracy", "val_accuracy", "loss", "val_loss"])
         for name, rows in curves.items():
             for row in rows:
-                writer.writerow([name, int(row["epoch"]) + 1, row["accuracy"], row["val_accuracy"],
-                                 row["loss"], row["val_loss"]])
+                writer.writerow(
+                    [
+                        name,
+                        int(row["epoch"]) + 1,
+                        row["accuracy"],
+                        row["val_accuracy"],
+                        row["loss"],
+                        row["val_loss"],
+                    ]
+                )
     os.replace(tmp, path)
     return path
 
@@ -50,8 +59,9 @@ def _plot(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
     for name, rows in curves.items():
         epochs = [int(r["epoch"]) + 1 for r in rows]
         ax.plot(epochs, [r["val_accuracy"] for r in rows], marker="o", label=f"{name} (val)")
-        ax.plot(epochs, [r["accuracy"] for r in rows], linestyle=":", alpha=0.6,
-                label=f"{name} (train)")
+        ax.plot(
+            epochs, [r["accuracy"] for r in rows], linestyle=":", alpha=0.6, label=f"{name} (train)"
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title("Optimizer study on FER-2013 (val = PublicTest)")

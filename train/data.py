@@ -119,7 +119,9 @@ def load_csv(path: Path, split: str) -> Split:
 def _parse_pixels(text: str, path: Path, row: int) -> np.ndarray:
     values = text.split()
     if len(values) != IMAGE_SIDE * IMAGE_SIDE:
-        raise DataError(f"{path}:{row}: expected {IMAGE_SIDE * IMAGE_SIDE} pixels, found {len(values)}")
+        raise DataError(
+            f"{path}:{row}: expected {IMAGE_SIDE * IMAGE_SIDE} pixels, found {len(values)}"
+        )
     try:
         pixels = np.array([int(v) for v in values])
     except ValueError:

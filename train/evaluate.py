@@ -20,7 +20,9 @@ def predict(model_path: Path, images: np.ndarray, tta: str = "none") -> np.ndarr
     model_path = Path(model_path)
     if not model_path.is_file():
         raise FileNotFoundError(f"{model_path}: no such model file")
-    run = _tflite_runner(model_path) if model_path.suffix == ".tflite" else _keras_runner(model_path)
+    run = (
+        _tflite_runner(model_path) if model_path.suffix == ".tflite" else _keras_runner(model_path)
+    )
     probs = run(images)
     if tta == "flip":
         probs = (probs + run(images[:, :, ::-1])) / 2.0
@@ -66,8 +68,9 @@ def score(labels: np.ndarray, probs: np.ndarray) -> dict:
     predicted_per_class = confusion.sum(axis=0)
     hits = np.diag(confusion)
     recall = np.divide(hits, true_per_class, out=np.zeros(NUM_CLASSES), where=true_per_class > 0)
-    precision = np.divide(hits, predicted_per_class, out=np.zeros(NUM_CLASSES),
-                          where=predicted_per_class > 0)
+    precision = np.divide(
+        hits, predicted_per_class, out=np.zeros(NUM_CLASSES), where=predicted_per_class > 0
+    )
     denom = precision + recall
     f1 = np.divide(2 * precision * recall, denom, out=np.zeros(NUM_CLASSES), where=denom > 0)
     present = true_per_class > 0
@@ -84,8 +87,10 @@ def format_table(result: dict) -> str:
     lines = [f"{'class':<10}{'n':>6}{'recall':>9}"]
     for i, name in enumerate(EMOTIONS):
         lines.append(f"{name:<10}{sum(result['confusion'][i]):>6}{result['recall'][name]:>9.3f}")
-    lines.append(f"{'all':<10}{result['n']:>6}{result['accuracy']:>9.3f}  (accuracy; "
-                 f"macro-F1 {result['macro_f1']:.3f})")
+    lines.append(
+        f"{'all':<10}{result['n']:>6}{result['accuracy']:>9.3f}  (accuracy; "
+        f"macro-F1 {result['macro_f1']:.3f})"
+    )
     return "\n".join(lines)
 
 
@@ -101,8 +106,15 @@ def plot_confusion(result: dict, path: Path, title: str = "") -> Path:
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
     ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     for (i, j), value in np.ndenumerate(rates):
-        ax.text(j, i, f"{value:.2f}", ha="center", va="center",
-                color="white" if value > 0.5 else "black", fontsize=8)
+        ax.text(
+            j,
+            i,
+            f"{value:.2f}",
+            ha="center",
+            va="center",
+            color="white" if value > 0.5 else "black",
+            fontsize=8,
+        )
     ax.set_xticks(range(NUM_CLASSES), EMOTIONS, rotation=45, ha="right")
     ax.set_yticks(range(NUM_CLASSES), EMOTIONS)
     ax.set_xlabel("predicted")

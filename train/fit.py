@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 OPTIMIZERS = ("momentum", "rmsprop", "adam")
 DEFAULT_LR = {"momentum": 0.05, "rmsprop": 5e-4, "adam": 2e-3}
-# Decoupled decay as Keras applies it (var -= lr * wd * var): L2-like for SGD/RMSprop, AdamW for Adam.
+# Decoupled decay as Keras applies it (var -= lr * wd * var): L2-like for SGD/RMSprop;
+# AdamW for Adam.
 DEFAULT_WD = {"momentum": 5e-4, "rmsprop": 5e-4, "adam": 0.05}
 STATE_FILE = "state.json"
 LAST, BEST = "last.keras", "best.keras"
@@ -56,7 +57,9 @@ class FitConfig:
 
 def make_optimizer(name: str, schedule, weight_decay: float) -> keras.optimizers.Optimizer:
     if name == "momentum":
-        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+        return keras.optimizers.SGD(
+            schedule, momentum=0.9, nesterov=True, weight_decay=weight_decay
+        )
     if name == "rmsprop":
         return keras.optimizers.RMSprop(schedule, rho=0.9, weight_decay=weight_decay)
     if name == "adam":
@@ -75,8 +78,9 @@ def make_schedule(cfg: FitConfig, steps_per_epoch: int) -> keras.optimizers.sche
     )
 
 
-def make_dataset(split: Split, batch_size: int, training: bool, seed: int,
-                 augment: bool = True) -> tf.data.Dataset:
+def make_dataset(
+    split: Split, batch_size: int, training: bool, seed: int, augment: bool = True
+) -> tf.data.Dataset:
     images = split.images[..., None].astype(np.float32)
     labels = keras.utils.to_categorical(split.labels, NUM_CLASSES).astype(np.float32)
     ds = tf.data.Dataset.from_tensor_slices((images, labels))
@@ -90,7 +94,7 @@ def make_dataset(split: Split, batch_size: int, training: bool, seed: int,
 
 
 class EpochState(keras.callbacks.Callback):
-    """Saves ``last.keras`` + ``state.json`` every epoch, and ``best.keras`` on best val accuracy."""
+    """Saves ``last.keras`` + ``state.json`` each epoch, ``best.keras`` on best val accuracy."""
 
     def __init__(self, out: Path, best_val: float, started: float) -> None:
         super().__init__()
@@ -104,8 +108,11 @@ class EpochState(keras.callbacks.Callback):
             _save_atomic(self.model, self.out / BEST)
             log.info("epoch %d: new best val accuracy %.4f", epoch + 1, val)
         _save_atomic(self.model, self.out / LAST)
-        state = {"epochs_done": epoch + 1, "best_val_accuracy": self.best_val,
-                 "wall_s": time.time() - self.started}
+        state = {
+            "epochs_done": epoch + 1,
+            "best_val_accuracy": self.best_val,
+            "wall_s": time.time() - self.started,
+        }
         _write_atomic(self.out / STATE_FILE, json.dumps(state, indent=2))
 
 
@@ -164,8 +171,14 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
         EpochState(out, float(state.get("best_val_accuracy", -1.0)), started),
     ]
     if initial_epoch < cfg.epochs:
-        model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs,
-                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=cfg.epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
     return read_state(out)
 
 

@@ -24,8 +24,14 @@ class LocalResponseNorm(layers.Layer):
     stays a float workstation model.
     """
 
-    def __init__(self, depth_radius: int = 5, bias: float = 1.0, alpha: float = 1e-4,
-                 beta: float = 0.75, **kwargs) -> None:
+    def __init__(
+        self,
+        depth_radius: int = 5,
+        bias: float = 1.0,
+        alpha: float = 1e-4,
+        beta: float = 0.75,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.depth_radius, self.bias, self.alpha, self.beta = depth_radius, bias, alpha, beta
 
@@ -35,8 +41,13 @@ class LocalResponseNorm(layers.Layer):
         )
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
-                "alpha": self.alpha, "beta": self.beta}
+        return {
+            **super().get_config(),
+            "depth_radius": self.depth_radius,
+            "bias": self.bias,
+            "alpha": self.alpha,
+            "beta": self.beta,
+        }
 
 
 def _pixels_in(name: str) -> tuple[keras.KerasTensor, keras.KerasTensor]:
@@ -75,7 +86,9 @@ def _conv_bn_relu(x, filters: int, name: str):
 EDGE_STAGES: tuple[tuple[int, ...], ...] = ((32,), (64, 64), (128, 128), (256, 256))
 
 
-def build_edge(stages: tuple[tuple[int, ...], ...] = EDGE_STAGES, dropout: float = 0.4) -> keras.Model:
+def build_edge(
+    stages: tuple[tuple[int, ...], ...] = EDGE_STAGES, dropout: float = 0.4
+) -> keras.Model:
     """Our device model: VGG-style 3x3 conv+BN+ReLU stages, each closed by a 2x2 max-pool.
 
     Only ops the Edge TPU maps (conv with BN folded, ReLU, max-pool, reshape, dense, softmax).

@@ -28,8 +28,13 @@ def write_folder(root: Path, images: np.ndarray, labels: np.ndarray) -> Path:
     return root
 
 
-def make_dataset(root: Path, train_per_class: int = 24, val_per_class: int = 8,
-                 shuffle_train_labels: bool = False, seed: int = 0) -> Path:
+def make_dataset(
+    root: Path,
+    train_per_class: int = 24,
+    val_per_class: int = 8,
+    shuffle_train_labels: bool = False,
+    seed: int = 0,
+) -> Path:
     images, labels = synthetic_faces(train_per_class, seed)
     if shuffle_train_labels:
         labels = np.random.default_rng(seed + 1).permutation(labels)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from edge.labels import EMOTIONS
-from train.data import DataError, load_split
 from train.cli import main
+from train.data import DataError, load_split
 
 from .conftest import make_dataset, synthetic_faces
 
@@ -18,7 +18,9 @@ def write_csv(path: Path, rows: list[tuple[int, str, str]]) -> Path:
 
 def csv_rows(usage: str, per_class: int = 2) -> list[tuple[int, str, str]]:
     images, labels = synthetic_faces(per_class, seed=3)
-    return [(int(y), " ".join(map(str, x.ravel())), usage) for x, y in zip(images, labels)]
+    return [
+        (int(y), " ".join(map(str, x.ravel())), usage) for x, y in zip(images, labels, strict=True)
+    ]
 
 
 def test_folder_loader_reads_every_class_in_fer_order(tmp_path):

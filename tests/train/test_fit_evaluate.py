@@ -19,8 +19,24 @@ def last_json(capsys) -> dict:
 @pytest.mark.parametrize("arch", ["seed", "edge"])
 def test_fit_one_epoch_writes_checkpoints_and_history(arch, tiny_fer, tmp_path, capsys):
     out = tmp_path / arch
-    code = main(["fit", "--arch", arch, "--optimizer", "momentum", "--data", str(tiny_fer),
-                 "--epochs", "1", "--batch-size", "32", "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "fit",
+            "--arch",
+            arch,
+            "--optimizer",
+            "momentum",
+            "--data",
+            str(tiny_fer),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "32",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     state = last_json(capsys)
     assert state["epochs_done"] == 1
@@ -31,8 +47,20 @@ def test_fit_one_epoch_writes_checkpoints_and_history(arch, tiny_fer, tmp_path, 
 
 def test_resume_continues_from_the_last_checkpoint(tiny_fer, tmp_path, capsys):
     out = tmp_path / "run"
-    args = ["fit", "--arch", "edge", "--optimizer", "adam", "--data", str(tiny_fer),
-            "--batch-size", "32", "--out", str(out), "--quiet"]
+    args = [
+        "fit",
+        "--arch",
+        "edge",
+        "--optimizer",
+        "adam",
+        "--data",
+        str(tiny_fer),
+        "--batch-size",
+        "32",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main([*args, "--epochs", "1"]) == 0
     capsys.readouterr()
     assert main([*args, "--epochs", "2"]) == 1  # refuses to overwrite a run
@@ -46,12 +74,34 @@ def test_resume_continues_from_the_last_checkpoint(tiny_fer, tmp_path, capsys):
 def test_easy_task_learns_and_shuffled_labels_do_not(tmp_path, capsys):
     results = {}
     for name, shuffle in (("easy", False), ("shuffled", True)):
-        data = make_dataset(tmp_path / name, train_per_class=40, val_per_class=12,
-                            shuffle_train_labels=shuffle)
+        data = make_dataset(
+            tmp_path / name, train_per_class=40, val_per_class=12, shuffle_train_labels=shuffle
+        )
         out = tmp_path / f"run-{name}"
-        assert main(["fit", "--arch", "edge", "--optimizer", "adam", "--data", str(data),
-                     "--epochs", "6", "--batch-size", "32", "--lr", "3e-3", "--no-augment",
-                     "--out", str(out), "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "fit",
+                    "--arch",
+                    "edge",
+                    "--optimizer",
+                    "adam",
+                    "--data",
+                    str(data),
+                    "--epochs",
+                    "6",
+                    "--batch-size",
+                    "32",
+                    "--lr",
+                    "3e-3",
+                    "--no-augment",
+                    "--out",
+                    str(out),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         capsys.readouterr()
         assert main(["evaluate", "--model", str(out / "last.keras"), "--data", str(data)]) == 0
         results[name] = last_json(capsys)
@@ -60,20 +110,58 @@ def test_easy_task_learns_and_shuffled_labels_do_not(tmp_path, capsys):
     assert easy["n"] == 84 and len(easy["confusion"]) == 7
     assert all(len(row) == 7 for row in easy["confusion"])
     assert sum(map(sum, easy["confusion"])) == 84
-    assert list(easy["recall"]) == ["angry", "disgust", "fear", "happy", "sad", "surprise",
-                                    "neutral"]
+    assert list(easy["recall"]) == [
+        "angry",
+        "disgust",
+        "fear",
+        "happy",
+        "sad",
+        "surprise",
+        "neutral",
+    ]
     assert easy["accuracy"] >= 0.8, easy
     assert shuffled["accuracy"] <= 0.45, shuffled
 
 
 def test_evaluate_plot_and_tta(tiny_fer, tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["fit", "--arch", "edge", "--data", str(tiny_fer), "--epochs", "1",
-                 "--batch-size", "32", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--arch",
+                "edge",
+                "--data",
+                str(tiny_fer),
+                "--epochs",
+                "1",
+                "--batch-size",
+                "32",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     plot = tmp_path / "confusion.png"
-    assert main(["evaluate", "--model", str(out / "best.keras"), "--data", str(tiny_fer),
-                 "--tta", "flip", "--plot", str(plot)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(out / "best.keras"),
+                "--data",
+                str(tiny_fer),
+                "--tta",
+                "flip",
+                "--plot",
+                str(plot),
+            ]
+        )
+        == 0
+    )
     output = capsys.readouterr().out.strip().splitlines()
     assert output[0].split() == ["class", "n", "recall"]
     assert json.loads(output[-1])["n"] == 56
