@@ -118,6 +118,7 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
     from edge.faces import HaarFaceDetector
     from edge.labels import read_labels
     from edge.notify import Watchdog, notify
+    from edge.sinks import FanOut
     from edge.sources import open_source
     from edge.tracking import Tracker
 
@@ -130,6 +131,7 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
     tracker = Tracker(labels, t.iou_min, t.max_missed, t.ema_alpha, t.hysteresis)
     stages = pipeline.Pipeline(detector, classifier, tracker, cfg.faces)
     events = open_events(cfg.events.path, labels)
+    sinks = FanOut([s for s in (events,) if s is not None])
     source = open_source(cfg.source)
     log.info("source: %s; model: %s; backend: %s", source.name, cfg.model.path, classifier.name)
     watchdog = Watchdog()
@@ -138,7 +140,7 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
         stats = pipeline.run(
             source,
             stages,
-            events or (lambda _result: None),
+            sinks.handle,
             stop,
             read_retries=cfg.source.read_retries,
             retry_delay_s=cfg.source.retry_delay_s,
@@ -148,8 +150,7 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
     finally:
         notify("STOPPING=1")
         source.close()
-        if events is not None:
-            events.close()
+        sinks.close()
     fps = stats.frames / stats.seconds if stats.seconds > 0 else 0.0
     log.info(
         "done: %d frames (%d with faces, %d faces, %d tracks) in %.1f s, %.1f fps, backend %s",

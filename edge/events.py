@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from edge.types import FrameResult
+from edge.types import Frame, FrameResult
 
 
 def to_event(result: FrameResult, labels: Sequence[str]) -> dict[str, Any]:
@@ -26,18 +26,19 @@ def to_event(result: FrameResult, labels: Sequence[str]) -> dict[str, Any]:
             }
             for f in result.faces
         ],
+        **({"capture": result.capture} if result.capture else {}),
     }
 
 
 class EventWriter:
-    """Callable sink: writes and flushes one line per ``FrameResult``."""
+    """A sink: writes and flushes one line per ``FrameResult``."""
 
     def __init__(self, stream: IO[str], labels: Sequence[str], owned: bool = False) -> None:
         self.stream = stream
         self.labels = tuple(labels)
         self._owned = owned
 
-    def __call__(self, result: FrameResult) -> None:
+    def handle(self, frame: Frame, result: FrameResult) -> None:
         self.stream.write(json.dumps(to_event(result, self.labels), separators=(",", ":")) + "\n")
         self.stream.flush()
 

@@ -101,7 +101,7 @@ class RunStats:
 def run(
     source: Source,
     pipeline: Pipeline,
-    emit: Callable[[FrameResult], None],
+    emit: Callable[[Frame, FrameResult], None],
     stop: threading.Event,
     *,
     clock: Callable[[], float] = time.time,
@@ -112,6 +112,7 @@ def run(
 ) -> RunStats:
     """Process ``source`` until it ends, ``stop`` is set or ``max_frames`` are done.
 
+    ``emit(frame, result)`` hands each frame on (events, captures, network sinks);
     ``on_frame`` runs after each successful frame (the systemd watchdog ping).
 
     Raises:
@@ -139,7 +140,7 @@ def run(
             log.info("end of source %s", source.name)
             break
         result = pipeline.process(frame, stats.frames, clock())
-        emit(result)
+        emit(frame, result)
         on_frame()
         stats.frames += 1
         stats.faces += len(result.faces)

@@ -75,7 +75,9 @@ class Tracker:
                 self._smooth(track, box, s)
             seen.add(track.id)
             top = int(np.argmax(s))
-            faces.append(Face(track.id, box, self.labels[top], self.labels[track.label], s))
+            faces.append(
+                Face(track.id, box, self.labels[top], self.labels[track.label], s, track.ema.copy())
+            )
         for track in self.tracks:
             track.missed = 0 if track.id in seen else track.missed + 1
         self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]

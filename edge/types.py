@@ -45,6 +45,7 @@ class Face:
         emotion: the raw top-1 label of this frame.
         smoothed: the track's smoothed label (EMA with hysteresis).
         scores: the dequantized scores of this frame, in label order.
+        smoothed_scores: the track's smoothed scores (the EMA behind ``smoothed``).
     """
 
     id: int
@@ -52,6 +53,7 @@ class Face:
     emotion: str
     smoothed: str
     scores: np.ndarray
+    smoothed_scores: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +63,4 @@ class FrameResult:
     frame: int
     ts: float
     faces: tuple[Face, ...]
+    capture: dict | None = None  # set on the frame a smile capture was saved

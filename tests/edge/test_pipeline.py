@@ -78,7 +78,7 @@ def test_pipeline_tracks_moving_faces_and_smooths_labels(head_bgr):
     stats = run(
         FakeSource(frames),
         pipe,
-        EventWriter(out, EMOTIONS),
+        EventWriter(out, EMOTIONS).handle,
         threading.Event(),
         clock=lambda: 1000.0 + next(ticks),
     )
@@ -126,11 +126,11 @@ def test_read_failures_are_retried_then_raised():
     frame = np.zeros((120, 160, 3), np.uint8)
     pipe = Pipeline(FakeFaces([[]]), FakeClassifier(), Tracker(EMOTIONS), FacesConfig())
     ok = FakeSource([frame, err, err, frame, frame])
-    stats = run(ok, pipe, lambda r: None, threading.Event(), read_retries=2, retry_delay_s=0)
+    stats = run(ok, pipe, lambda f, r: None, threading.Event(), read_retries=2, retry_delay_s=0)
     assert stats.frames == 3 and stats.read_failures == 2
     bad = FakeSource([frame] + [err] * 5)
     with pytest.raises(SourceReadError, match="3 reads failed in a row"):
-        run(bad, pipe, lambda r: None, threading.Event(), read_retries=2, retry_delay_s=0)
+        run(bad, pipe, lambda f, r: None, threading.Event(), read_retries=2, retry_delay_s=0)
 
 
 def test_stop_event_ends_the_loop_and_watchdog_pings_per_frame(tmp_path):
@@ -151,7 +151,7 @@ def test_stop_event_ends_the_loop_and_watchdog_pings_per_frame(tmp_path):
             stop.set()
 
     source = FakeSource(frames)
-    stats = run(source, pipe, lambda r: None, stop, on_frame=on_frame)
+    stats = run(source, pipe, lambda f, r: None, stop, on_frame=on_frame)
     assert stats.frames == 3 and not stats.ended
     got = [server.recv(64), server.recv(64)]  # pings at t=0 and t=1.2, not at t=0.5
     assert got == [b"WATCHDOG=1", b"WATCHDOG=1"]
