@@ -1,0 +1,1 @@
+"""Benchmarks against the clip made by bench/make_clip.py (see bench/README.md)."""

@@ -1,0 +1,56 @@
+"""bench.score on hand-made boxes."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.score import Tally, iou, match, score_clip, score_frame, timing_summary
+
+
+def test_iou_of_hand_made_boxes() -> None:
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert iou((0, 0, 10, 10), (10, 0, 10, 10)) == 0.0  # touching edges
+    assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+    assert iou((0, 0, 10, 10), (2, 2, 5, 5)) == pytest.approx(25 / 100)
+    assert iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0
+
+
+def test_match_is_one_to_one_and_prefers_the_best_overlap() -> None:
+    truth = [(0, 0, 100, 100), (200, 0, 100, 100)]
+    pred = [(210, 5, 100, 100), (5, 5, 100, 100), (0, 0, 90, 90), (400, 400, 50, 50)]
+    pairs = match(pred, truth)
+    assert sorted(j for _, j in pairs) == [0, 1]
+    assert (0, 1) in pairs and 3 not in [i for i, _ in pairs]
+    best_for_0 = max((1, 2), key=lambda i: iou(pred[i], truth[0]))
+    assert (best_for_0, 0) in pairs
+
+
+def test_match_respects_min_iou() -> None:
+    truth = [(0, 0, 100, 100)]
+    pred = [(60, 0, 100, 100)]  # IoU 40/160 = 0.25
+    assert match(pred, truth, min_iou=0.3) == []
+    assert match(pred, truth, min_iou=0.2) == [(0, 0)]
+
+
+def test_score_frame_counts_recall_precision_and_labels() -> None:
+    truth = [((0, 0, 100, 100), "happy"), ((200, 0, 100, 100), "sad"), ((0, 300, 100, 100), "fear")]
+    pred = [((5, 5, 100, 100), "happy"), ((205, 0, 100, 100), "angry"), ((500, 0, 60, 60), "sad")]
+    tally = score_frame(pred, truth)
+    assert tally == Tally(truth=3, predicted=3, matched=2, correct=1)
+    assert (tally.recall, tally.precision, tally.label_accuracy) == (2 / 3, 2 / 3, 0.5)
+
+
+def test_score_clip_sums_frames_and_handles_empty_ones() -> None:
+    face = ((0, 0, 50, 50), "happy")
+    frames = [([face], [face]), ([], [face]), ([face], []), ([], [])]
+    tally = score_clip(frames)
+    assert tally == Tally(truth=2, predicted=2, matched=1, correct=1)
+    assert Tally().recall == Tally().precision == Tally().label_accuracy == 0.0
+
+
+def test_timing_summary() -> None:
+    stats = timing_summary([0.010] * 18 + [0.030] * 2)
+    assert stats["fps"] == pytest.approx(20 / 0.24, abs=0.01)
+    assert stats["ms_p50"] == 10.0 and stats["ms_p95"] == 30.0
+    with pytest.raises(ValueError):
+        timing_summary([])
