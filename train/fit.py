@@ -154,7 +154,10 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
 
     if resume:
         model = keras.models.load_model(out / LAST)
-        log.info("resuming %s after epoch %d", out, state["epochs_done"])
+        # The schedule follows the optimizer's step count, so rebuilding it for this --epochs
+        # continues the same curve, or re-plans it when a run is lengthened or shortened.
+        model.optimizer.learning_rate = make_schedule(cfg, steps)
+        log.info("resuming %s after epoch %d of %d", out, state["epochs_done"], cfg.epochs)
     else:
         model = models.build(cfg.arch)
         model.compile(
@@ -162,8 +165,8 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
             metrics=["accuracy"],
         )
-        (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
         (out / "labels.txt").write_text(labels_text())
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
     initial_epoch = int(state.get("epochs_done", 0))
     started = time.time() - float(state.get("wall_s", 0.0))
     callbacks = [
