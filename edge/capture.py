@@ -23,14 +23,13 @@ or every ``error_interval_s``; ``save`` then returns None and the daemon carries
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,8 +39,6 @@ import cv2
 import numpy as np
 
 from edge.errors import ConfigError
-from edge.trigger import SmileTrigger
-from edge.types import Frame, FrameResult
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +56,9 @@ class CaptureConfig:
     """The ``[capture]`` section.
 
     Attributes:
-        directory: where stills go (made if missing; must be in systemd's ReadWritePaths).
+        directory: where stills go (made if missing). A relative path is taken under
+            ``$STATE_DIRECTORY`` when systemd sets it (the unit's ``StateDirectory``, i.e.
+            /var/lib/emotion-edge/captures), else under the working directory.
         max_files: keep at most this many captures (0 = no limit).
         max_mb: keep at most this many megabytes (MiB) of captures (0 = no limit).
         jpeg_quality: cv2.IMWRITE_JPEG_QUALITY, 1..100.
@@ -291,63 +290,3 @@ class CaptureWriter:
         if self._last_error is not None:
             log.info("captures are being saved again in %s", self.directory)
             self._last_error = None
-
-
-class SmileCamera:
-    """The smile-mode stage between ``Pipeline.process`` and the sinks.
-
-    ``apply(frame, result)`` feeds each face's smoothed happy score (by track id) to the trigger
-    and, when it fires, saves the still and returns ``result`` with ``capture`` set (the
-    events sink then writes it); otherwise ``result`` unchanged. ``still`` (optional) returns a
-    full-resolution still (e.g. picamera2's still configuration) or None to use ``frame.bgr``;
-    sidecar boxes are scaled to the saved image.
-    """
-
-    def __init__(
-        self,
-        trigger: SmileTrigger,
-        writer: CaptureWriter,
-        labels: Sequence[str],
-        info: Mapping[str, Any],
-        still: Callable[[], np.ndarray | None] = lambda: None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.trigger = trigger
-        self.writer = writer
-        self.labels = tuple(labels)
-        self.happy = self.labels.index("happy")
-        self.info = dict(info)  # e.g. {"backend": "edgetpu", "model": "emotion_int8_edgetpu"}
-        self.still = still
-        self.clock = clock
-
-    def apply(self, frame: Frame, result: FrameResult) -> FrameResult:
-        happy = {f.id: float(f.smoothed_scores[self.happy]) for f in result.faces}
-        if not self.trigger.update(happy, self.clock()):
-            return result
-        image = self.still()
-        image = frame.bgr if image is None else image
-        sx = image.shape[1] / frame.bgr.shape[1]
-        sy = image.shape[0] / frame.bgr.shape[0]
-        faces = [
-            {
-                "id": f.id,
-                "box": [
-                    round(f.box.x * sx),
-                    round(f.box.y * sy),
-                    round(f.box.w * sx),
-                    round(f.box.h * sy),
-                ],
-                "happy": round(happy[f.id], 4),
-                "smoothed": f.smoothed,
-                "scores": {
-                    n: round(float(s), 4)
-                    for n, s in zip(self.labels, f.smoothed_scores, strict=True)
-                },
-            }
-            for f in result.faces
-        ]
-        meta = {"frame": result.frame, "faces": faces, **self.info}
-        path = self.writer.save(image, result.ts, meta)
-        if path is None:
-            return result
-        return dataclasses.replace(result, capture=capture_event(path, result.ts))

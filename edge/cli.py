@@ -1,4 +1,4 @@
-"""``python -m edge run|selftest``: ``main(argv) -> exit code``.
+"""``python -m edge run|selftest|bench``: ``main(argv) -> exit code``.
 
 Errors the user can fix (``EdgeError``: bad config, missing model, no camera...) print one line
 ``edge: error: ...`` and exit 1; ``--debug`` shows the traceback instead.
@@ -7,15 +7,20 @@ Errors the user can fix (``EdgeError``: bad config, missing model, no camera...)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge import config as config_mod
-from edge.config import BACKENDS, Config
+from edge.config import BACKENDS, MODES, Config
 from edge.errors import EdgeError
+
+if TYPE_CHECKING:
+    from edge.smile import SmileCamera
 
 log = logging.getLogger("edge")
 
@@ -41,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_p = sub.choices["run"]
     run_p.add_argument("--events", help="JSON lines per frame to FILE, or - for stdout")
     run_p.add_argument("--max-frames", type=positive_int, help="stop after N frames")
+    run_p.add_argument("--mode", choices=MODES, help="watch (events) | smile (also stills)")
     return parser
 
 
@@ -49,6 +55,7 @@ def load_config(args: argparse.Namespace) -> Config:
     cfg = config_mod.load(args.config)
     return config_mod.override(
         cfg,
+        run={"mode": getattr(args, "mode", None)},
         source={"uri": args.source},
         model={"backend": args.backend, "path": args.model},
         events={"path": getattr(args, "events", None)},
@@ -134,6 +141,7 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
     sinks = FanOut([s for s in (events,) if s is not None])
     source = open_source(cfg.source)
     log.info("source: %s; model: %s; backend: %s", source.name, cfg.model.path, classifier.name)
+    after = [smile_camera(cfg, labels, classifier, source).apply] if cfg.run.mode == "smile" else []
     watchdog = Watchdog()
     notify(f"READY=1\nSTATUS=running on {classifier.name}")
     try:
@@ -146,6 +154,7 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
             retry_delay_s=cfg.source.retry_delay_s,
             on_frame=watchdog.ping,
             max_frames=max_frames,
+            stages_after=after,
         )
     finally:
         notify("STOPPING=1")
@@ -163,3 +172,34 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
         classifier.name,
     )
     return 0
+
+
+def smile_camera(
+    cfg: Config, labels: tuple[str, ...], classifier: object, source: object
+) -> SmileCamera:
+    """The smile-mode stage: ``[trigger]`` + ``[capture]``, stills from the source if it can."""
+    from edge.capture import CaptureWriter
+    from edge.smile import SmileCamera, capture_directory, source_still
+    from edge.trigger import SmileTrigger
+
+    directory = capture_directory(cfg.capture.directory)
+    writer = CaptureWriter(dataclasses.replace(cfg.capture, directory=directory))
+    model = cfg.model.path.name
+
+    def info() -> dict[str, str]:
+        backend = getattr(classifier, "name", "?")
+        return {
+            "backend": backend,
+            "model": cfg.model.edgetpu_path.name if backend == "edgetpu" else model,
+        }
+
+    t = cfg.trigger
+    log.info(
+        "smile mode: %d+ face(s) above %.2f for %d frames, cooldown %g s; stills in %s",
+        t.min_faces,
+        t.threshold,
+        t.frames,
+        t.cooldown_s,
+        directory,
+    )
+    return SmileCamera(SmileTrigger(t), writer, labels, info, still=source_still(source))

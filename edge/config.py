@@ -1,7 +1,9 @@
 """Configuration: nested frozen dataclasses loaded from TOML (stdlib ``tomllib``).
 
-Sections: ``[source] [model] [faces] [tracking] [events] [log]``. Unknown sections or keys and
-out-of-range values raise ``ConfigError`` naming the key (``faces.min_size must be >= 1``).
+Sections: ``[run] [source] [model] [faces] [tracking] [trigger] [capture] [events] [log]``
+(``TriggerConfig`` and ``CaptureConfig`` live beside the stages that use them). Unknown
+sections or keys and out-of-range values raise ``ConfigError`` naming the key
+(``faces.min_size must be >= 1``).
 See ``edge/config.example.toml`` for every key with a comment.
 """
 
@@ -13,17 +15,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from edge.capture import CaptureConfig
 from edge.errors import ConfigError
+from edge.trigger import TriggerConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"
 BACKENDS = ("auto", "edgetpu", "cpu")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MODES = ("watch", "smile")
 
 
 def _check(ok: bool, key: str, rule: str) -> None:
     if not ok:
         raise ConfigError(f"{key} must be {rule}")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    mode: str = "watch"  # watch: events only | smile: also the smile camera ([trigger], [capture])
+
+    def __post_init__(self) -> None:
+        _check(self.mode in MODES, "run.mode", f"one of {', '.join(MODES)}")
 
 
 @dataclass(frozen=True)
@@ -119,10 +132,13 @@ class LogConfig:
 
 @dataclass(frozen=True)
 class Config:
+    run: RunConfig = field(default_factory=RunConfig)
     source: SourceConfig = field(default_factory=SourceConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     faces: FacesConfig = field(default_factory=FacesConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    trigger: TriggerConfig = field(default_factory=TriggerConfig)
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
     events: EventsConfig = field(default_factory=EventsConfig)
     log: LogConfig = field(default_factory=LogConfig)
 

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from edge.backends.base import Classifier
@@ -109,11 +109,14 @@ def run(
     retry_delay_s: float = 0.5,
     on_frame: Callable[[], None] = lambda: None,
     max_frames: int | None = None,
+    stages_after: Sequence[Callable[[Frame, FrameResult], FrameResult]] = (),
 ) -> RunStats:
     """Process ``source`` until it ends, ``stop`` is set or ``max_frames`` are done.
 
-    ``emit(frame, result)`` hands each frame on (events, captures, network sinks);
-    ``on_frame`` runs after each successful frame (the systemd watchdog ping).
+    ``stages_after`` run in order between ``process`` and ``emit``, each returning the result
+    (possibly replaced, e.g. ``SmileCamera.apply`` sets ``capture``); ``emit(frame, result)``
+    hands each frame on (events, network sinks); ``on_frame`` runs after each successful frame
+    (the systemd watchdog ping).
 
     Raises:
         SourceReadError: more than ``read_retries`` consecutive reads failed.
@@ -140,6 +143,8 @@ def run(
             log.info("end of source %s", source.name)
             break
         result = pipeline.process(frame, stats.frames, clock())
+        for stage in stages_after:
+            result = stage(frame, result)
         emit(frame, result)
         on_frame()
         stats.frames += 1

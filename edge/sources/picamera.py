@@ -2,6 +2,8 @@
 
 Two streams from one request: ``main`` RGB888 (BGR in memory, what OpenCV wants) for crops and
 captures, and a YUV420 ``lores`` stream whose Y plane is the grey detection image for free.
+``capture_still()`` switches to the still configuration (full sensor resolution) for one frame
+and back, for smile captures.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ def lores_grey(buffer: np.ndarray, width: int, height: int, stride: int) -> np.n
 class PicameraSource:
     """The first libcamera camera; ``read()`` raises ``SourceReadError`` on a failed capture."""
 
-    def __init__(self, size: tuple[int, int], lores_size: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        size: tuple[int, int],
+        lores_size: tuple[int, int],
+        still_size: tuple[int, int] | None = None,
+    ) -> None:
         self.name = "picamera"
         try:
             from picamera2 import Picamera2
@@ -49,6 +56,8 @@ class PicameraSource:
                 lores={"size": lores_size, "format": "YUV420"},
             )
             self._cam.configure(config)
+            still = {"format": "RGB888", **({"size": still_size} if still_size else {})}
+            self._still_config = self._cam.create_still_configuration(main=still)
             self._cam.start()
         except (RuntimeError, OSError, ValueError) as exc:
             raise SourceUnavailable(f"cannot start the camera: {exc}") from exc
@@ -64,6 +73,19 @@ class PicameraSource:
         except (RuntimeError, OSError, TimeoutError) as exc:
             raise SourceReadError(f"picamera capture failed: {exc}") from exc
         return Frame(bgr, grey)
+
+    def capture_still(self) -> np.ndarray | None:
+        """One full-resolution BGR still (the camera pauses for the mode switch, ~0.5-1 s).
+
+        Returns None (the caller saves the video frame instead) if the switch fails.
+        """
+        try:
+            still = self._cam.switch_mode_and_capture_array(self._still_config, "main")
+        except (RuntimeError, OSError, TimeoutError, ValueError) as exc:
+            log.warning("still capture failed, saving the video frame instead: %s", exc)
+            return None
+        log.debug("still %s", still.shape)
+        return still
 
     def close(self) -> None:
         try:

@@ -19,17 +19,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.capture import (
-    CaptureConfig,
-    CaptureWriter,
-    SmileCamera,
-    capture_event,
-    capture_name,
-)
+from edge.capture import CaptureConfig, CaptureWriter, capture_event, capture_name
 from edge.errors import ConfigError
-from edge.labels import EMOTIONS
-from edge.trigger import SmileTrigger, TriggerConfig
-from edge.types import Box, Face, Frame, FrameResult
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000).timestamp()
@@ -239,39 +230,3 @@ def test_captures_survive_a_kill_mid_write(tmp_path: Path) -> None:
     assert {Path(n).stem for n in left if n.endswith(".json")} == {
         Path(n).stem for n in left if n.endswith(".jpg")
     }
-
-
-def face(track: int, happy: float, x: int = 10) -> Face:
-    scores = np.full(len(EMOTIONS), (1 - happy) / 6, np.float32)
-    scores[EMOTIONS.index("happy")] = happy
-    return Face(track, Box(x, 20, 30, 30), "happy", "happy", scores, scores)
-
-
-def test_smile_camera_captures_a_group_only_when_all_smile(tmp_path: Path) -> None:
-    now = [0.0]
-    camera = SmileCamera(
-        SmileTrigger(TriggerConfig(frames=3, min_faces=3)),
-        writer(tmp_path),
-        EMOTIONS,
-        {"backend": "cpu", "model": "emotion_int8.tflite"},
-        still=lambda: frame(h=240, w=320),  # twice the frame's size
-        clock=lambda: now[0],
-    )
-    small = Frame(frame(h=120, w=160))
-    holdout = [face(1, 0.9, 0), face(2, 0.3, 50), face(3, 0.9, 100)]
-    smiling = [face(1, 0.9, 0), face(2, 0.8, 50), face(3, 0.9, 100)]
-    results = []
-    for i, faces in enumerate([holdout] * 10 + [smiling] * 3):
-        now[0] = i / 8
-        results.append(camera.apply(small, FrameResult(i, T0 + i, tuple(faces))))
-    assert [r.frame for r in results if r.capture] == [12]
-    event = results[12].capture
-    assert event["event"] == "capture"
-    sidecar = json.loads(Path(event["sidecar"]).read_text())
-    assert (sidecar["width"], sidecar["height"], sidecar["backend"]) == (320, 240, "cpu")
-    assert [f["box"] for f in sidecar["faces"]] == [
-        [0, 40, 60, 60],
-        [100, 40, 60, 60],
-        [200, 40, 60, 60],
-    ]
-    assert [f["happy"] for f in sidecar["faces"]] == pytest.approx([0.9, 0.8, 0.9])

@@ -20,6 +20,7 @@ def test_example_config_loads_and_matches_defaults():
     assert cfg.faces == default.faces
     assert cfg.tracking == default.tracking
     assert cfg.source == default.source
+    assert (cfg.run, cfg.trigger, cfg.capture) == (default.run, default.trigger, default.capture)
     assert cfg.model.backend == default.model.backend
     assert cfg.model.path.name == default.model.path.name
 
@@ -30,8 +31,14 @@ def test_unknown_key_is_named(tmp_path):
 
 
 def test_unknown_section_is_named(tmp_path):
-    with pytest.raises(ConfigError, match=r"\[trigger\]"):
-        config.load(write(tmp_path, "[trigger]\nx = 1\n"))
+    with pytest.raises(ConfigError, match=r"\[trigger_\]"):
+        config.load(write(tmp_path, "[trigger_]\nx = 1\n"))
+
+
+def test_new_sections_reject_unknown_keys_by_name(tmp_path):
+    for section in ("run", "trigger", "capture"):
+        with pytest.raises(ConfigError, match=rf"{section}\.nope"):
+            config.load(write(tmp_path, f"[{section}]\nnope = 1\n"))
 
 
 @pytest.mark.parametrize(
@@ -43,6 +50,9 @@ def test_unknown_section_is_named(tmp_path):
         ("[tracking]\nema_alpha = 0\n", "tracking.ema_alpha"),
         ("[source]\nlores_width = 9000\n", "source.lores_width"),
         ("[log]\nlevel = 'LOUD'\n", "log.level"),
+        ("[run]\nmode = 'party'\n", "run.mode"),
+        ("[trigger]\nframes = 0\n", "trigger.frames"),
+        ("[capture]\nmax_mb = -1\n", "capture.max_mb"),
         ("[source]\nread_retries = true\n", "source.read_retries"),
     ],
 )
