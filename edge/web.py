@@ -115,6 +115,12 @@ def annotate(bgr: np.ndarray, faces: tuple, width: int) -> np.ndarray:
     return out
 
 
+def mjpeg_part(jpeg: bytes) -> bytes:
+    """One ``multipart/x-mixed-replace; boundary=frame`` part holding ``jpeg``."""
+    head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+    return head.encode() + jpeg + b"\r\n"
+
+
 class Preview:
     """The latest annotated JPEG, encoded on its own thread, at most ``fps`` per second."""
 
@@ -124,6 +130,7 @@ class Preview:
         self.seq = 0
         self.jpeg = b""
         self.jpeg_at = 0.0
+        self.part = b""  # the multipart chunk of ``jpeg`` for /stream.mjpg
         self.thumbnails: deque[tuple[int, bytes]] = deque(maxlen=5)
         self._wanted_until = 0.0
         self._next_due = 0.0
@@ -153,11 +160,14 @@ class Preview:
                 self._captures.append((capture_no, bgr))
             self._cond.notify_all()
 
-    def wait_newer(self, seq: int, timeout: float) -> tuple[int, bytes] | None:
-        """The latest JPEG once its number is above ``seq``; None after ``timeout`` s."""
+    def wait_newer(self, seq: int, timeout: float, part: bool = False) -> tuple[int, bytes] | None:
+        """The latest JPEG (or its multipart chunk) once its number is above ``seq``; None
+        after ``timeout`` s."""
         with self._cond:
             ok = self._cond.wait_for(lambda: self.seq > seq or self._stop, timeout)
-            return (self.seq, self.jpeg) if ok and self.seq > seq else None
+            if not ok or self.seq <= seq:
+                return None
+            return self.seq, self.part if part else self.jpeg
 
     def latest(self, max_age_s: float, timeout: float) -> bytes | None:
         """A JPEG at most ``max_age_s`` old, waiting up to ``timeout`` s for a new one."""
@@ -193,8 +203,10 @@ class Preview:
                 if job is not None:
                     image = annotate(job[0], job[1], self.cfg.preview_width)
                     data = cv2.imencode(".jpg", image, quality)[1].tobytes()
+                    part = mjpeg_part(data)  # built once, written to every stream client
                     with self._cond:
                         self.seq, self.jpeg, self.jpeg_at = self.seq + 1, data, self.clock()
+                        self.part = part
                         self._cond.notify_all()
                 if capture is not None:
                     small = annotate(capture[1], (), 240)
@@ -323,6 +335,9 @@ class _Server(ThreadingHTTPServer):
             return
         super().process_request(request, client_address)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.exception("http: request from %s failed", client_address[0])
+
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
@@ -425,12 +440,10 @@ class _Handler(BaseHTTPRequestHandler):
         seq = 0
         while not preview.closed:
             preview.want()
-            got = preview.wait_newer(seq, 1.0)
-            if got is None:
-                continue
-            seq, jpeg = got
-            head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
-            self.wfile.write(head.encode() + jpeg + b"\r\n")
+            got = preview.wait_newer(seq, 1.0, part=True)
+            if got is not None:
+                seq = got[0]
+                self.wfile.write(got[1])
 
     def _capture(self, app: WebSink, path: str) -> None:
         name = path[len("/capture/") : -len(".jpg")]

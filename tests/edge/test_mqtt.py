@@ -281,6 +281,79 @@ def test_username_password_required_by_broker(tmp_path):
         broker.stop()
 
 
+def make_certs(d: Path) -> None:
+    """A throwaway CA and a server certificate for 127.0.0.1 (openssl CLI)."""
+    ssl = shutil.which("openssl") or pytest.skip("openssl not installed")
+    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+
+    def run(*args: str) -> None:
+        subprocess.run([ssl, *args], cwd=d, check=True, capture_output=True)
+
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=edge-test-ca",
+    )
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    )
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "san.ext",
+    )
+
+
+def test_tls_with_the_configured_ca(tmp_path):
+    make_certs(tmp_path)
+    tls = (
+        f"cafile {tmp_path}/ca.pem\ncertfile {tmp_path}/server.pem\nkeyfile {tmp_path}/server.key\n"
+    )
+    broker = Broker(tmp_path, extra=tls).start()
+    good = MqttSink(sink_config(broker.port, tls=True, ca_file=str(tmp_path / "ca.pem")), EMOTIONS)
+    plain = MqttSink(sink_config(broker.port, client_id="plain"), EMOTIONS)
+    untrusted = MqttSink(sink_config(broker.port, tls=True, client_id="untrusted"), EMOTIONS)
+    try:
+        wait_until(lambda: good.connected, what="TLS connect")
+        time.sleep(0.5)
+        assert not plain.connected and not untrusted.connected  # system CAs don't know ours
+    finally:
+        for sink in (good, plain, untrusted):
+            sink.close()
+        broker.stop()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "key"),
     [
