@@ -35,11 +35,17 @@ def positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m edge", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("run", "run the daemon"), ("selftest", "check camera, TPU and CPU")):
+    commands = (
+        ("run", "run the daemon"),
+        ("selftest", "check camera, TPU and CPU"),
+        ("bench", "latency per stage, fps, CPU and memory (see edge/bench.py)"),
+    )
+    for name, text in commands:
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", type=Path, help="TOML file (see edge/config.example.toml)")
         p.add_argument("--source", help="auto|sample|picamera|/dev/videoN|N|video|image folder")
-        p.add_argument("--backend", choices=BACKENDS, help="inference backend (default: auto)")
+        choices = (*BACKENDS, "all") if name == "bench" else BACKENDS
+        p.add_argument("--backend", choices=choices, help="inference backend (default: auto)")
         p.add_argument("--model", type=Path, help="CPU int8 .tflite (model.path)")
         p.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR")
         p.add_argument("--debug", action="store_true", help="tracebacks and DEBUG logs")
@@ -47,17 +53,38 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--events", help="JSON lines per frame to FILE, or - for stdout")
     run_p.add_argument("--max-frames", type=positive_int, help="stop after N frames")
     run_p.add_argument("--mode", choices=MODES, help="watch (events) | smile (also stills)")
+    add_bench_arguments(sub.choices["bench"])
     return parser
+
+
+def add_bench_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--frames", type=positive_int, help="timed frames (default: to the end)")
+    p.add_argument("--warmup", type=int, default=10, help="untimed first frames/inferences")
+    p.add_argument("--loop", action="store_true", help="restart a finite source at its end")
+    p.add_argument("--preload", action="store_true", help="decode the source into memory first")
+    p.add_argument("--truth", type=Path, help="the clip's truth JSON: adds recall, label acc")
+    p.add_argument("--detect-every", type=positive_int, help="faces.detect_every for this run")
+    p.add_argument("--detect-width", type=int, help="faces.detect_width for this run")
+    p.add_argument("--json", action="store_true", help="one JSON object as the last line")
+    p.add_argument("--out", type=Path, help="append a row per backend to this CSV")
+    p.add_argument("--compare", type=Path, help="print deltas against an earlier CSV")
+    p.add_argument("--model-only", action="store_true", help="time classify() alone")
+    p.add_argument("--runs", type=positive_int, default=1000, help="--model-only inferences")
 
 
 def load_config(args: argparse.Namespace) -> Config:
     """The config file (or defaults) with the CLI flags on top, validated."""
     cfg = config_mod.load(args.config)
+    backend = None if args.backend == "all" else args.backend
     return config_mod.override(
         cfg,
         run={"mode": getattr(args, "mode", None)},
+        faces={
+            "detect_every": getattr(args, "detect_every", None),
+            "detect_width": getattr(args, "detect_width", None),
+        },
         source={"uri": args.source},
-        model={"backend": args.backend, "path": args.model},
+        model={"backend": backend, "path": args.model},
         events={"path": getattr(args, "events", None)},
         log={"level": "DEBUG" if args.debug else args.log_level},
     )
@@ -82,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             from edge.selftest import selftest
 
             return selftest(cfg)
+        if args.command == "bench":
+            return bench(cfg, args)
         return run(cfg, max_frames=args.max_frames)
     except EdgeError as exc:
         if args.debug:
@@ -118,25 +147,25 @@ def run(cfg: Config, max_frames: int | None = None) -> int:
         restore_signal_handlers(previous)
 
 
+def load_labels(cfg: Config) -> tuple[str, ...]:
+    from edge.labels import read_labels
+
+    if not cfg.model.labels.is_file():
+        raise EdgeError(f"labels file not found: {cfg.model.labels}")
+    return read_labels(cfg.model.labels)
+
+
 def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
     from edge import pipeline
     from edge.backends import load_classifier
     from edge.events import open_events
-    from edge.faces import HaarFaceDetector
-    from edge.labels import read_labels
     from edge.notify import Watchdog, notify
     from edge.sinks import FanOut
     from edge.sources import open_source
-    from edge.tracking import Tracker
 
-    labels = read_labels(cfg.model.labels) if cfg.model.labels.is_file() else None
-    if labels is None:
-        raise EdgeError(f"labels file not found: {cfg.model.labels}")
-    f, t = cfg.faces, cfg.tracking
-    detector = HaarFaceDetector(f.cascade, f.scale_factor, f.min_neighbors, f.min_size, f.max_faces)
+    labels = load_labels(cfg)
     classifier = load_classifier(cfg.model)
-    tracker = Tracker(labels, t.iou_min, t.max_missed, t.ema_alpha, t.hysteresis)
-    stages = pipeline.Pipeline(detector, classifier, tracker, cfg.faces)
+    stages = pipeline.Pipeline.from_config(cfg, classifier, labels)
     events = open_events(cfg.events.path, labels)
     sinks = FanOut([s for s in (events,) if s is not None])
     source = open_source(cfg.source)
@@ -203,3 +232,57 @@ def smile_camera(
         directory,
     )
     return SmileCamera(SmileTrigger(t), writer, labels, info, still=source_still(source))
+
+
+def bench(cfg: Config, args: argparse.Namespace) -> int:
+    """``python -m edge bench``: a table on stdout, ``--json`` a JSON object as the last line."""
+    try:
+        return _bench(cfg, args)
+    except (ValueError, OSError, KeyError) as exc:  # a bad --truth/--compare file, no frames
+        if args.debug:
+            raise
+        raise EdgeError(f"bench: {exc}") from exc
+
+
+def _bench(cfg: Config, args: argparse.Namespace) -> int:
+    import json
+
+    from edge import bench as bench_mod
+    from edge.backends import load_classifier
+    from edge.bench_report import append_csv, compare, read_csv, table
+    from edge.errors import BackendUnavailable, ModelError
+    from edge.pipeline import Pipeline
+
+    labels = load_labels(cfg)
+    backends = ("edgetpu", "cpu") if args.backend == "all" else (cfg.model.backend,)
+    opts = bench_mod.BenchOptions(args.frames, args.warmup, args.loop, args.preload, args.truth)
+    results, skipped = [], {}
+    for backend in backends:
+        try:
+            classifier = load_classifier(cfg.model, backend)
+        except (BackendUnavailable, ModelError) as exc:
+            if len(backends) == 1:
+                raise
+            skipped[backend] = str(exc)
+            log.warning("bench: skipping %s: %s", backend, exc)
+            continue
+        if args.model_only:
+            results.append(bench_mod.model_only(classifier, args.runs, args.warmup))
+        else:
+            stages = Pipeline.from_config(cfg, classifier, labels)
+            results.append(bench_mod.bench_pipeline(cfg, stages, labels, opts))
+        results[-1]["model"] = bench_mod.model_name(classifier, cfg.model)
+    if not results:
+        raise BackendUnavailable(f"no backend to bench: {skipped}")
+    print(table(results, skipped))
+    if args.compare:
+        print(compare(results, read_csv(args.compare)))
+    if args.out:
+        append_csv(args.out, results)
+        print(f"appended {len(results)} row(s) to {args.out}")
+    if args.json:
+        summary = dict(results[0])
+        if args.backend == "all":
+            summary |= {"backend": results[0]["backend"], "runs": results, "skipped": skipped}
+        print(json.dumps(summary, separators=(",", ":")))
+    return 0

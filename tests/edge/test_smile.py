@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import sys
 import threading
 import types
@@ -149,6 +150,7 @@ class FakePicamera2:
 
 def test_picamera_still_uses_the_still_configuration(monkeypatch, caplog) -> None:
     monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=FakePicamera2))
+    caplog.set_level(logging.WARNING, logger="edge.sources.picamera")
     from edge.sources.picamera import PicameraSource
 
     source = PicameraSource((640, 480), (320, 240))

@@ -1,0 +1,277 @@
+"""``python -m edge bench``: per-stage latency, end-to-end fps, CPU and memory of the pipeline.
+
+The daemon's own stages run on a source (a clip folder or video from ``bench/make_clip.py``,
+the sample, a camera) with the events sink writing to /dev/null. The first ``warmup`` frames
+are processed but not timed. Stages, per frame unless noted:
+
+    capture      source.read() (file decode or camera wait)
+    detect       Haar on the downscaled grey image (~0 on frames whose boxes are carried)
+    crop         crop + grey + resize to 48x48, per face
+    infer        classifier.classify, per face
+    postprocess  tracking + sinks (the events line)
+
+``model_only`` times ``classify`` alone on random faces (pycoral's benchmark habit: fixed seed,
+warm-up excluded). Results are plain dicts; ``edge.bench_report`` prints and stores them.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import resource
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge.backends.base import Classifier
+from edge.config import Config, ModelConfig
+from edge.events import EventWriter
+from edge.pipeline import Pipeline, StageTimer
+from edge.sources import open_source
+from edge.sources.base import Source
+from edge.types import Frame
+
+STAGES = ("capture", "detect", "crop", "infer", "postprocess")
+CHECKPOINT = 1000  # frame at which memory is sampled, to compare with the end of a long run
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What to run: ``frames`` timed frames (None: to the end of the source) after ``warmup``;
+    ``loop`` restarts a finite source; ``preload`` decodes it into memory first (capture ~0,
+    as in ``bench/fer_baseline.py``); ``truth`` is the clip's ground-truth JSON."""
+
+    frames: int | None = None
+    warmup: int = 10
+    loop: bool = False
+    preload: bool = False
+    truth: Path | None = None
+
+
+def percentiles(seconds: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99 (and mean) in milliseconds; zeros for no samples."""
+    if not len(seconds):
+        return {"p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0, "mean_ms": 0.0, "n": 0}
+    ms = np.asarray(seconds, np.float64) * 1000.0
+    p50, p95, p99 = np.percentile(ms, (50, 95, 99))
+    out = {"p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "mean_ms": ms.mean()}
+    return {k: round(float(v), 4) for k, v in out.items()} | {"n": len(ms)}
+
+
+def rss_mb() -> float:
+    """The resident set size now, MiB (/proc/self/statm; 0 where absent)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+def peak_rss_mb() -> float:
+    """The process's peak RSS so far, MiB (``ru_maxrss`` is KiB on Linux)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def machine_info() -> dict[str, Any]:
+    """Host, CPU model, governor, load, and the versions that matter to the figures."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.split(":")[0].strip() in ("model name", "Model"):
+                cpu = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    governor = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
+    runtime = next(
+        (f"{d} {v}" for d in ("ai-edge-litert", "tflite-runtime") if (v := _version(d))), None
+    )
+    return {
+        "machine": platform.node(),
+        "cpu": cpu,
+        "arch": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load1": round(os.getloadavg()[0], 2),
+        "governor": governor.read_text().strip() if governor.exists() else "unknown",
+        "python": platform.python_version(),
+        "runtime": runtime or "none",
+        "opencv": cv2.__version__,
+        "numpy": np.__version__,
+    }
+
+
+class MemorySource:
+    """Frames decoded up front, handed out in order (again and again with ``loop``)."""
+
+    def __init__(self, source: Source, loop: bool) -> None:
+        self.name = f"{source.name} (preloaded)"
+        self.frames: list[Frame] = []
+        while (frame := source.read()) is not None:
+            self.frames.append(frame)
+        source.close()
+        self.loop = loop
+        self._next = 0
+
+    def read(self) -> Frame | None:
+        if self._next >= len(self.frames):
+            if not self.loop or not self.frames:
+                return None
+            self._next = 0
+        self._next += 1
+        return self.frames[self._next - 1]
+
+    def close(self) -> None:
+        self.frames = []
+
+
+class LoopingSource:
+    """Reopens a finite source (file or folder) when it ends, so long runs decode every frame."""
+
+    def __init__(self, cfg: Config) -> None:
+        self._cfg = cfg.source
+        self._source = open_source(self._cfg)
+        self.name = f"{self._source.name} (looped)"
+
+    def read(self) -> Frame | None:
+        frame = self._source.read()
+        if frame is None:
+            self._source.close()
+            self._source = open_source(self._cfg)
+            frame = self._source.read()
+        return frame
+
+    def close(self) -> None:
+        self._source.close()
+
+
+def open_bench_source(cfg: Config, opts: BenchOptions) -> Source:
+    if opts.preload:
+        return MemorySource(open_source(cfg.source), opts.loop)
+    return LoopingSource(cfg) if opts.loop else open_source(cfg.source)
+
+
+def bench_pipeline(
+    cfg: Config, pipeline: Pipeline, labels: Sequence[str], opts: BenchOptions
+) -> dict[str, Any]:
+    """Run the pipeline over the configured source; the result dict (see module docstring)."""
+    source = open_bench_source(cfg, opts)
+    timer = pipeline.timer = StageTimer(enabled=True)
+    truth = _load_truth(opts.truth)
+    samples: dict[str, list[float]] = {"capture": [], "postprocess": []}
+    faces_per_frame: list[int] = []
+    scored: list[tuple[list, list]] = []
+    memory: dict[str, float] = {}
+    total = opts.warmup + opts.frames if opts.frames else None
+    with open(os.devnull, "w") as null:
+        sink = EventWriter(null, labels)
+        i = 0
+        started = cpu0 = 0.0
+        while total is None or i < total:
+            if i == opts.warmup:
+                timer.samples = {s: [] for s in timer.samples}
+                started, cpu0 = time.perf_counter(), time.process_time()
+            t0 = time.perf_counter()
+            frame = source.read()
+            t1 = time.perf_counter()
+            if frame is None:
+                break
+            result = pipeline.process(frame, i, t1)
+            t2 = time.perf_counter()
+            sink.handle(frame, result)
+            t3 = time.perf_counter()
+            if i >= opts.warmup:
+                samples["capture"].append(t1 - t0)
+                samples["postprocess"].append(t3 - t2 + timer.samples["track"][-1])
+                faces_per_frame.append(len(result.faces))
+            if truth:
+                scored.append(_scored(result, truth[i % len(truth)]))
+            i += 1
+            if i == CHECKPOINT:
+                memory = {"rss_mb_at_1k": rss_mb(), "peak_rss_mb_at_1k": peak_rss_mb()}
+        wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu0
+    source.close()
+    timed = len(faces_per_frame)
+    if timed == 0:
+        raise ValueError(f"no timed frames: the source gave {i} (warm-up {opts.warmup})")
+    stages = {s: percentiles(samples.get(s) or timer.samples.get(s, [])) for s in STAGES}
+    result: dict[str, Any] = {
+        "fps": round(timed / wall, 2),
+        "frames": timed,
+        "warmup": opts.warmup,
+        "backend": pipeline.classifier.name,
+        "source": source.name,
+        "detect_width": cfg.faces.detect_width,
+        "detect_every": cfg.faces.detect_every,
+        "faces_per_frame": round(float(np.mean(faces_per_frame)), 3),
+        "cpu_pct": round(100.0 * cpu / wall, 1),
+        "stages": stages,
+        **memory,
+        "rss_mb": rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    if truth:
+        result |= _accuracy(scored)
+    return result | machine_info()
+
+
+def _load_truth(path: Path | None) -> list[list[tuple[list[int], str]]]:
+    if path is None:
+        return []
+    frames = json.loads(Path(path).read_text())["frames"]
+    return [[(f["box"], f["label"]) for f in entry["faces"]] for entry in frames]
+
+
+def _scored(result: Any, truth: list) -> tuple[list, list]:
+    return [(list(f.box), f.smoothed, f.emotion) for f in result.faces], truth
+
+
+def _accuracy(scored: list[tuple[list, list]]) -> dict[str, Any]:
+    """Recall, precision, label accuracy (smoothed label and this frame's raw top-1)."""
+    from bench.score import report, score_clip
+
+    smoothed = score_clip(([(b, s) for b, s, _ in p], t) for p, t in scored)
+    raw = score_clip(([(b, r) for b, _, r in p], t) for p, t in scored)
+    return report(smoothed) | {"label_accuracy_raw": round(raw.label_accuracy, 4)}
+
+
+def model_name(classifier: Classifier, model: ModelConfig) -> str:
+    """The model file in use (the compiled one on the Edge TPU)."""
+    path = model.edgetpu_path if classifier.name == "edgetpu" else model.path
+    return str(path)
+
+
+def model_only(classifier: Classifier, runs: int = 1000, warmup: int = 10) -> dict[str, Any]:
+    """Per-inference latency of ``classifier.classify`` on random 48x48 uint8 faces (seed 0)."""
+    rng = np.random.default_rng(0)
+    faces = rng.integers(0, 256, (16, 48, 48), dtype=np.uint8)
+    for k in range(warmup):
+        classifier.classify(faces[k % len(faces)])
+    seconds = np.empty(runs)
+    for k in range(runs):
+        start = time.perf_counter()
+        classifier.classify(faces[k % len(faces)])
+        seconds[k] = time.perf_counter() - start
+    infer = percentiles(seconds)
+    return {
+        "mode": "model-only",
+        "fps": round(runs / float(seconds.sum()), 1),  # inferences per second
+        "frames": runs,
+        "warmup": warmup,
+        "backend": classifier.name,
+        "stages": {"infer": infer},
+        "peak_rss_mb": peak_rss_mb(),
+    } | machine_info()
