@@ -79,8 +79,9 @@ class ModelConfig:
 class FacesConfig:
     cascade: str = ""  # "" = opencv's haarcascade_frontalface_default.xml (pip or apt path)
     detect_width: int = 320
-    detect_every: int = 3  # Haar every N-th frame; tracked boxes carry over in between
+    detect_every: int = 4  # Haar every N-th frame; tracked boxes carry over in between
     carry_max_change: float = 30.0  # ...unless a face's 48x48 crop changed more (mean |diff|)
+    max_coast: int = 1  # Haar runs a tracked face may be missed while its crop still matches
     scale_factor: float = 1.1
     min_neighbors: int = 5
     min_size: int = 24
@@ -95,6 +96,7 @@ class FacesConfig:
     def __post_init__(self) -> None:
         _check(64 <= self.detect_width <= 4096, "faces.detect_width", "in [64, 4096]")
         _check(1 <= self.detect_every <= 30, "faces.detect_every", "in [1, 30]")
+        _check(0 <= self.max_coast <= 10, "faces.max_coast", "in [0, 10]")
         _check(0 <= self.carry_max_change <= 255, "faces.carry_max_change", "in [0, 255]")
         _check(1.01 <= self.scale_factor <= 2.0, "faces.scale_factor", "in [1.01, 2.0]")
         _check(0 <= self.min_neighbors <= 50, "faces.min_neighbors", "in [0, 50]")

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from edge.backends.base import Classifier
+from edge.carry import BoxCarry
 from edge.config import Config, FacesConfig
 from edge.errors import SourceReadError
 from edge.faces import HaarFaceDetector
@@ -50,41 +50,6 @@ class StageTimer:
         self.samples.setdefault(stage, []).append(self.clock() - start)
 
 
-class BoxCarry:
-    """Faces between Haar runs. Haar runs on every ``every``-th frame, on every frame while no
-    face is tracked, and whenever a carried face's 48x48 crop changed by more than
-    ``max_change`` (mean absolute grey difference from the previous frame's crop: the face
-    left, turned or was covered). Otherwise the previous frame's boxes carry over, in its
-    order, so the tracker keeps the ids: at 30 fps a face moves a few pixels a frame, well
-    within the tracker's IoU (a constant-velocity guess measured worse on the benchmark clip).
-    """
-
-    def __init__(self, every: int = 1, max_change: float = 255.0) -> None:
-        self.every = every
-        self.max_change = max_change
-        self._since = 0
-        self._boxes: list[Box] = []
-        self._crops: list[np.ndarray] = []
-
-    def boxes(self) -> list[Box] | None:
-        """The boxes to carry into this frame, or None when it needs Haar."""
-        if not self._boxes or self._since >= self.every - 1:
-            return None
-        return self._boxes
-
-    def steady(self, crops: Sequence[np.ndarray]) -> bool:
-        """Whether every carried crop looks like the previous frame's (else run Haar)."""
-        return all(
-            cv2.norm(a, b, cv2.NORM_L1) <= self.max_change * a.size
-            for a, b in zip(crops, self._crops, strict=True)
-        )
-
-    def update(self, boxes: Sequence[Box], crops: Sequence[np.ndarray], detected: bool) -> None:
-        self._boxes = list(boxes)
-        self._crops = list(crops)
-        self._since = 0 if detected else self._since + 1
-
-
 class Pipeline:
     """Detect, crop, classify and track the faces of one frame."""
 
@@ -101,7 +66,7 @@ class Pipeline:
         self.tracker = tracker
         self.faces = faces
         self.timer = timer or StageTimer()
-        self.carry = BoxCarry(faces.detect_every, faces.carry_max_change)
+        self.carry = BoxCarry(faces.detect_every, faces.carry_max_change, faces.max_coast)
 
     @classmethod
     def from_config(
@@ -126,8 +91,13 @@ class Pipeline:
         with t("detect"):  # one sample per frame: Haar, or ~0 when the boxes carry over
             detected = carried is None or not self.carry.steady(crops)
             boxes = self._detect(frame) if detected or carried is None else carried
+        coasted: list[Box] = []
         if detected:
             crops = [self._crop(frame, b) for b in boxes]
+            for box, crop in self.carry.coast(boxes, lambda b: self._crop(frame, b)):
+                boxes.append(box)
+                crops.append(crop)
+                coasted.append(box)
         scores = []
         for face in crops:
             with t("infer"):
@@ -135,7 +105,7 @@ class Pipeline:
         with t("track"):
             faces = self.tracker.update(boxes, scores)
         log.debug("frame %d: %s", index, [(f.id, f.emotion, f.smoothed) for f in faces])
-        self.carry.update(boxes, crops, detected)
+        self.carry.update(boxes, crops, detected, coasted)
         return FrameResult(index, ts, tuple(faces))
 
     def _crop(self, frame: Frame, box: Box) -> np.ndarray:
