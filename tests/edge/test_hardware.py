@@ -27,6 +27,24 @@ def test_picamera_gives_bgr_frames_and_a_full_range_grey_lores():
     assert frame.bgr.shape == (480, 640, 3) and frame.grey.shape == (240, 320)
 
 
+def test_picamera_still_is_full_resolution_bgr_and_video_goes_on():
+    pytest.importorskip("picamera2")
+    from edge.errors import SourceUnavailable
+    from edge.sources import open_source
+
+    try:
+        source = open_source(SourceConfig(uri="picamera"))
+    except SourceUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        still = source.capture_still()
+        frame = source.read()  # the video configuration is back after the still
+    finally:
+        source.close()
+    assert still is not None and still.ndim == 3 and still.shape[2] == 3
+    assert still.shape[1] > 640 and frame.bgr.shape == (480, 640, 3)
+
+
 def test_edgetpu_agrees_with_cpu_on_sample_faces(model):
     from edge.backends.cpu import CpuClassifier
     from edge.backends.probe import probe_edgetpu
