@@ -69,10 +69,9 @@ class BoxCarry:
         coasted: Sequence[Box] = (),
     ) -> None:
         """After a frame: its boxes and crops, whether Haar ran, and which boxes coasted."""
-        previous = dict(zip(self._boxes, self._coasted, strict=True))
-        self._coasted = [previous.get(b, 0) + 1 if b in coasted else 0 for b in boxes]
-        if not detected:
-            self._coasted = [previous.get(b, 0) for b in boxes]
+        if detected:  # (carried frames keep the boxes, so the counts stay)
+            before = dict(zip(self._boxes, self._coasted, strict=True))
+            self._coasted = [before.get(b, 0) + 1 if b in coasted else 0 for b in boxes]
         self._boxes = list(boxes)
         self._crops = list(crops)
         self._since = 0 if detected else self._since + 1

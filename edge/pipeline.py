@@ -104,7 +104,8 @@ class Pipeline:
                 scores.append(self.classifier.classify(face))
         with t("track"):
             faces = self.tracker.update(boxes, scores)
-        log.debug("frame %d: %s", index, [(f.id, f.emotion, f.smoothed) for f in faces])
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("frame %d: %s", index, [(f.id, f.emotion, f.smoothed) for f in faces])
         self.carry.update(boxes, crops, detected, coasted)
         return FrameResult(index, ts, tuple(faces))
 
