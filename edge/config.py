@@ -79,7 +79,7 @@ class ModelConfig:
 class FacesConfig:
     cascade: str = ""  # "" = opencv's haarcascade_frontalface_default.xml (pip or apt path)
     detect_width: int = 320
-    detect_every: int = 4  # Haar every N-th frame; tracked boxes carry over in between
+    detect_every: int = 5  # Haar every N-th frame; tracked boxes carry over in between
     carry_max_change: float = 30.0  # ...unless a face's 48x48 crop changed more (mean |diff|)
     max_coast: int = 1  # Haar runs a tracked face may be missed while its crop still matches
     scale_factor: float = 1.1
