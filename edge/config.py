@@ -44,8 +44,8 @@ class SourceConfig:
     uri: str = "auto"  # auto | sample | picamera | /dev/videoN | N | video file | image folder
     width: int = 640
     height: int = 480
-    lores_width: int = 320
-    lores_height: int = 240
+    lores_width: int = 480  # the detection image on the Pi: keep = faces.detect_width
+    lores_height: int = 360
     read_retries: int = 10
     retry_delay_s: float = 0.5
 
@@ -78,13 +78,13 @@ class ModelConfig:
 @dataclass(frozen=True)
 class FacesConfig:
     cascade: str = ""  # "" = opencv's haarcascade_frontalface_default.xml (pip or apt path)
-    detect_width: int = 320
-    detect_every: int = 5  # Haar every N-th frame; tracked boxes carry over in between
+    detect_width: int = 480
+    detect_every: int = 8  # Haar every N-th frame; tracked boxes carry over in between
     carry_max_change: float = 30.0  # ...unless a face's 48x48 crop changed more (mean |diff|)
     max_coast: int = 1  # Haar runs a tracked face may be missed while its crop still matches
     scale_factor: float = 1.1
     min_neighbors: int = 5
-    min_size: int = 24
+    min_size: int = 36  # at detect_width 480: a 48 px face in a 640 px frame
     max_faces: int = 8
     # Crop geometry measured with `python -m edge.tools.measure_margin <fer2013>/val --limit 300`
     # (300 random val images, each upscaled x4 and pasted on a mid-grey canvas, the cascade run

@@ -24,7 +24,9 @@ def test_picamera_gives_bgr_frames_and_a_full_range_grey_lores():
         frame = source.read()
     finally:
         source.close()
-    assert frame.bgr.shape == (480, 640, 3) and frame.grey.shape == (240, 320)
+    cfg = SourceConfig()
+    assert frame.bgr.shape == (cfg.height, cfg.width, 3)
+    assert frame.grey.shape == (cfg.lores_height, cfg.lores_width)
 
 
 def test_picamera_still_is_full_resolution_bgr_and_video_goes_on():
