@@ -32,6 +32,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def nonnegative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m edge", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -59,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=positive_int, help="timed frames (default: to the end)")
-    p.add_argument("--warmup", type=int, default=10, help="untimed first frames/inferences")
+    p.add_argument(
+        "--warmup", type=nonnegative_int, default=10, help="untimed first frames/inferences"
+    )
     p.add_argument("--loop", action="store_true", help="restart a finite source at its end")
     p.add_argument("--preload", action="store_true", help="decode the source into memory first")
     p.add_argument("--truth", type=Path, help="the clip's truth JSON: adds recall, label acc")
