@@ -174,10 +174,16 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
 
     labels = load_labels(cfg)
     classifier = load_classifier(cfg.model)
-    stages = pipeline.Pipeline.from_config(cfg, classifier, labels)
+    metrics, network = network_sinks(cfg, labels, classifier)
+    timer = metrics.stage_timer() if metrics is not None else None
+    stages = pipeline.Pipeline.from_config(cfg, classifier, labels, timer)
     events = open_events(cfg.events.path, labels)
-    sinks = FanOut([s for s in (events,) if s is not None])
-    source = open_source(cfg.source)
+    sinks = FanOut([s for s in (events, metrics, *network) if s is not None])
+    try:
+        source = open_source(cfg.source)
+    except BaseException:
+        sinks.close()  # the network sinks run threads
+        raise
     log.info("source: %s; model: %s; backend: %s", source.name, cfg.model.path, classifier.name)
     after = [smile_camera(cfg, labels, classifier, source).apply] if cfg.run.mode == "smile" else []
     watchdog = Watchdog()
@@ -210,6 +216,31 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
         classifier.name,
     )
     return 0
+
+
+def network_sinks(cfg: Config, labels: tuple[str, ...], classifier: object) -> tuple:
+    """``[http]`` (status page, /metrics, preview) and ``[mqtt]`` sinks, when enabled.
+
+    Returns ``(metrics, [web, mqtt])``; disabled parts are None and import nothing.
+    """
+    backend = lambda: getattr(classifier, "name", "?")  # noqa: E731  (follows failover)
+    mqtt = metrics = web = None
+    if cfg.mqtt.enabled:
+        from edge.mqtt import MqttSink
+
+        mqtt = MqttSink(cfg.mqtt, labels, backend=backend)
+    if cfg.http.enabled:
+        from edge.metrics import Metrics
+        from edge.web import WebSink
+
+        metrics = Metrics(classifier, dropped=lambda: mqtt.dropped if mqtt else 0)
+        try:
+            web = WebSink(cfg.http, labels, metrics, backend=backend)
+        except BaseException:
+            if mqtt is not None:
+                mqtt.close()
+            raise
+    return metrics, [web, mqtt]
 
 
 def smile_camera(

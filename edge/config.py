@@ -17,7 +17,9 @@ from typing import Any, get_type_hints
 
 from edge.capture import CaptureConfig
 from edge.errors import ConfigError
+from edge.mqtt import MqttConfig
 from edge.trigger import TriggerConfig
+from edge.web import HttpConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"
@@ -146,6 +148,8 @@ class Config:
     trigger: TriggerConfig = field(default_factory=TriggerConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
     events: EventsConfig = field(default_factory=EventsConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
 
