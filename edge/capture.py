@@ -38,7 +38,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.errors import ConfigError
+from edge.errors import config_check
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,7 @@ PREFIX = "smile"
 _NAME = re.compile(rf"^{PREFIX}-(\d{{8}}-\d{{6}}-\d{{3}})(?:_(\d+))?\.(jpg|json)$")
 
 
-def _check(ok: bool, key: str, rule: str) -> None:
-    if not ok:
-        raise ConfigError(f"capture.{key} must be {rule}")
+_check = config_check("capture")
 
 
 @dataclass(frozen=True)

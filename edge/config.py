@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from edge.capture import CaptureConfig
-from edge.errors import ConfigError
+from edge.errors import ConfigError, config_check
 from edge.mqtt import MqttConfig
 from edge.trigger import TriggerConfig
 from edge.web import HttpConfig
@@ -28,9 +28,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MODES = ("watch", "smile")
 
 
-def _check(ok: bool, key: str, rule: str) -> None:
-    if not ok:
-        raise ConfigError(f"{key} must be {rule}")
+_check = config_check()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class EdgeError(Exception):
     """A problem the user can fix; the CLI prints it as one line and exits 1."""
@@ -25,3 +27,15 @@ class SourceUnavailable(EdgeError, OSError):
 
 class SourceReadError(EdgeError, OSError):
     """One failed read from an open source; the pipeline retries a bounded number of times."""
+
+
+def config_check(section: str = "") -> Callable[[bool, str, str], None]:
+    """A validator for one config section: ``check(ok, key, rule)`` raises
+    ``ConfigError("<section>.<key> must be <rule>")`` unless ``ok``."""
+    prefix = f"{section}." if section else ""
+
+    def check(ok: bool, key: str, rule: str) -> None:
+        if not ok:
+            raise ConfigError(f"{prefix}{key} must be {rule}")
+
+    return check

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from edge.errors import ConfigError
+from edge.errors import config_check
 
 if TYPE_CHECKING:
     from edge.types import Frame, FrameResult
@@ -38,9 +38,7 @@ log = logging.getLogger(__name__)
 BAD_TOPIC_CHARS = ("+", "#", "\0")
 
 
-def _check(ok: bool, key: str, rule: str) -> None:
-    if not ok:
-        raise ConfigError(f"mqtt.{key} must be {rule}")
+_check = config_check("mqtt")
 
 
 @dataclass(frozen=True)

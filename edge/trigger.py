@@ -18,14 +18,12 @@ import logging
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from edge.errors import ConfigError
+from edge.errors import config_check
 
 log = logging.getLogger(__name__)
 
 
-def _check(ok: bool, key: str, rule: str) -> None:
-    if not ok:
-        raise ConfigError(f"trigger.{key} must be {rule}")
+_check = config_check("trigger")
 
 
 @dataclass(frozen=True)

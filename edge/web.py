@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from edge.errors import ConfigError, EdgeError
+from edge.errors import EdgeError, config_check
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,9 +42,7 @@ TEXT = "text/plain; charset=utf-8"
 WANT_S = 2.0  # keep encoding this long after the last preview request
 
 
-def _check(ok: bool, key: str, rule: str) -> None:
-    if not ok:
-        raise ConfigError(f"http.{key} must be {rule}")
+_check = config_check("http")
 
 
 def is_loopback(host: str) -> bool:

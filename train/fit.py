@@ -181,6 +181,7 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
             initial_epoch=initial_epoch,
             callbacks=callbacks,
             verbose=verbose,
+            shuffle=False,  # the dataset reshuffles itself each epoch
         )
     return read_state(out)
 
