@@ -34,8 +34,8 @@ def test_run_serves_status_and_survives_a_missing_broker(model, tmp_path):
     http_port, dead_broker_port = free_port(), free_port()  # nothing listens on the broker port
     cfg = tmp_path / "config.toml"
     cfg.write_text(
-        f'[http]\nenabled = true\nport = {http_port}\n'
-        f'[mqtt]\nenabled = true\nport = {dead_broker_port}\n'
+        f"[http]\nenabled = true\nport = {http_port}\n"
+        f"[mqtt]\nenabled = true\nport = {dead_broker_port}\n"
     )
     events = tmp_path / "events.jsonl"
     seen: list[dict] = []
