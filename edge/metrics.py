@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from edge.pipeline import STAGES, StageTimer
+
+RENDER_MAX_AGE_S = 0.5
 
 if TYPE_CHECKING:
     from edge.types import Frame, FrameResult
@@ -113,6 +116,9 @@ class Metrics:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.registry = CollectorRegistry()
+        self._render_lock = threading.Lock()
+        self._rendered: bytes | None = None
+        self._rendered_at = 0.0
         self.classifier = classifier
         self.dropped = dropped or (lambda: 0)
         self.backend = getattr(classifier, "name", "")
@@ -153,8 +159,16 @@ class Metrics:
         return self._fps.fps
 
     def render(self) -> bytes:
-        """The Prometheus text exposition of every metric (thread-safe)."""
-        return generate_latest(self.registry)
+        """The Prometheus text exposition of every metric (thread-safe).
+
+        Requests within ``RENDER_MAX_AGE_S`` of each other share one rendering, so a crowd of
+        scrapers costs the frame loop (which shares the GIL) one rendering per interval.
+        """
+        with self._render_lock:
+            now = time.monotonic()
+            if self._rendered is None or now - self._rendered_at >= RENDER_MAX_AGE_S:
+                self._rendered, self._rendered_at = generate_latest(self.registry), now
+            return self._rendered
 
     def close(self) -> None:
         pass

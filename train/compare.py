@@ -58,10 +58,11 @@ def _plot(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name, rows in curves.items():
         epochs = [int(r["epoch"]) + 1 for r in rows]
-        ax.plot(epochs, [r["val_accuracy"] for r in rows], marker="o", label=f"{name} (val)")
-        ax.plot(
-            epochs, [r["accuracy"] for r in rows], linestyle=":", alpha=0.6, label=f"{name} (train)"
+        (line,) = ax.plot(
+            epochs, [r["val_accuracy"] for r in rows], marker="o", label=f"{name} (val)"
         )
+        train_accuracy = [r["accuracy"] for r in rows]
+        ax.plot(epochs, train_accuracy, ":", color=line.get_color(), label=f"{name} (train)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title("Optimizer study on FER-2013 (val = PublicTest)")

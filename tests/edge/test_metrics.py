@@ -85,3 +85,12 @@ def test_stage_histograms_fed_by_the_pipeline_and_failover_counted():
     assert got[("emotion_fallbacks_total", ())] == 1
     assert got[("emotion_backend_info", (("backend", "cpu"),))] == 1
     assert ("emotion_backend_info", (("backend", "edgetpu"),)) not in got
+
+
+def test_scrapes_close_together_share_one_rendering(monkeypatch):
+    m = Metrics()
+    first = m.render()
+    m.handle(FRAME, result(0, 2))
+    assert m.render() is first  # a crowd of scrapers costs one rendering per interval
+    monkeypatch.setattr("edge.metrics.RENDER_MAX_AGE_S", 0.0)
+    assert samples(m)[("emotion_frames_total", ())] == 1
