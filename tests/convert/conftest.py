@@ -4,37 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
-from edge.labels import EMOTIONS
+from tests.synthetic import synthetic_faces, write_folder
 
 TINY_STAGES = ((4,), (8,))
-
-
-def synthetic_faces(n_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Class k has mean brightness 25 + 32k plus noise: learnable in a few steps."""
-    rng = np.random.default_rng(seed)
-    labels = np.repeat(np.arange(len(EMOTIONS)), n_per_class)
-    noise = rng.integers(-12, 13, size=(len(labels), 48, 48))
-    images = np.clip(25 + 32 * labels[:, None, None] + noise, 0, 255).astype(np.uint8)
-    images[:, 0, 0], images[:, 0, 1] = 0, 255  # full pixel range, as real faces have
-    return images, labels
-
-
-def write_split(root: Path, images: np.ndarray, labels: np.ndarray) -> None:
-    for i, (image, label) in enumerate(zip(images, labels, strict=True)):
-        folder = root / EMOTIONS[label]
-        folder.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(folder / f"img_{i:04d}.png"), image)
 
 
 @pytest.fixture(scope="session")
 def fer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("fer")
-    write_split(root / "train", *synthetic_faces(6, seed=0))
-    write_split(root / "val", *synthetic_faces(4, seed=1))
+    write_folder(root / "train", *synthetic_faces(6, seed=0, full_range=True))
+    write_folder(root / "val", *synthetic_faces(4, seed=1, full_range=True))
     return root
 
 
@@ -48,7 +29,7 @@ def tiny_keras(tmp_path_factory: pytest.TempPathFactory) -> Path:
     keras.utils.set_random_seed(0)
     model = build_edge(stages=TINY_STAGES, dropout=0.1)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
-    images, labels = synthetic_faces(8, seed=2)
+    images, labels = synthetic_faces(8, seed=2, full_range=True)
     model.fit(images[..., None].astype("float32"), labels, epochs=3, batch_size=28, verbose=0)
     path = tmp_path_factory.mktemp("keras") / "tiny.keras"
     model.save(path)

@@ -12,15 +12,16 @@ from convert import rules
 from convert.check import check_model
 from convert.cli import main
 from convert.tflite_file import read_model
+from tests.synthetic import synthetic_faces
 
-from .conftest import TINY_STAGES, synthetic_faces
+from .conftest import TINY_STAGES
 
 
 def _tflite(model, path: Path, *, float_io: bool = False, allow_float_ops: bool = False) -> Path:
     """Convert as the traps happen in practice: float I/O, dynamic batch, float fallback."""
     import tensorflow as tf
 
-    images, _ = synthetic_faces(2, seed=3)
+    images, _ = synthetic_faces(2, seed=3, full_range=True)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)  # batch stays None (dynamic)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: (

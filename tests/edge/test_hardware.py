@@ -11,15 +11,20 @@ from edge.selftest import AGREEMENT_TOLERANCE, sample_faces
 pytestmark = pytest.mark.hardware
 
 
-def test_picamera_gives_bgr_frames_and_a_full_range_grey_lores():
+def open_picamera():
+    """The Pi camera source, or a skip naming why it is not there."""
     pytest.importorskip("picamera2")
     from edge.errors import SourceUnavailable
     from edge.sources import open_source
 
     try:
-        source = open_source(SourceConfig(uri="picamera"))
+        return open_source(SourceConfig(uri="picamera"))
     except SourceUnavailable as exc:
         pytest.skip(str(exc))
+
+
+def test_picamera_gives_bgr_frames_and_a_full_range_grey_lores():
+    source = open_picamera()
     try:
         frame = source.read()
     finally:
@@ -30,14 +35,7 @@ def test_picamera_gives_bgr_frames_and_a_full_range_grey_lores():
 
 
 def test_picamera_still_is_full_resolution_bgr_and_video_goes_on():
-    pytest.importorskip("picamera2")
-    from edge.errors import SourceUnavailable
-    from edge.sources import open_source
-
-    try:
-        source = open_source(SourceConfig(uri="picamera"))
-    except SourceUnavailable as exc:
-        pytest.skip(str(exc))
+    source = open_picamera()
     try:
         still = source.capture_still()
         frame = source.read()  # the video configuration is back after the still

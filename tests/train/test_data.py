@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from edge.labels import EMOTIONS
+from tests.synthetic import synthetic_faces
 from train.cli import main
 from train.data import DataError, load_split
 
-from .conftest import make_dataset, synthetic_faces
+from .conftest import make_dataset
 
 
 def write_csv(path: Path, rows: list[tuple[int, str, str]]) -> Path:
