@@ -1,4 +1,4 @@
-"""``python -m train``: fit, compare-optimizers, evaluate."""
+"""``python -m train``: fit, compare-optimizers, evaluate, export."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ Train and evaluate the FER-2013 emotion CNNs (7 classes, FER-2013 label order).
   fit                 train one architecture with one optimizer; checkpoints every epoch
   compare-optimizers  the seed paper's Figure 5: val accuracy vs epoch for momentum, rmsprop, adam
   evaluate            accuracy, macro-F1, per-class recall, confusion of a .keras/.tflite model
+  export              copy a run's checkpoint to ship (no optimizer state), e.g. to models/
 
 DATA is the image-folder root (holding train/ and val/, each <emotion>/*.jpg) or fer2013.csv.
 """
@@ -85,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="none",
         help="test-time augmentation: average with the mirrored face",
     )
+
+    ex = sub.add_parser(
+        "export",
+        help="copy a checkpoint for shipping",
+        description="Write MODEL (e.g. runs/NAME/best.keras) to DEST without optimizer "
+        "state, atomically; print one JSON line with params, MACs, bytes and sha256.",
+    )
+    ex.add_argument("model", type=Path, help="checkpoint to export (.keras)")
+    ex.add_argument("dest", type=Path, help="where to write it, e.g. models/emotion.keras")
     return parser
 
 
@@ -139,11 +149,27 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_export(args: argparse.Namespace) -> int:
+    from train.fit import export_model
+
+    if not args.model.is_file():
+        raise FileNotFoundError(f"{args.model}: no such checkpoint")
+    if args.dest.suffix != ".keras":
+        raise ValueError(f"{args.dest}: the exported model must end in .keras")
+    print(json.dumps(export_model(args.model, args.dest)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    handlers = {"fit": run_fit, "compare-optimizers": run_compare, "evaluate": run_evaluate}
+    handlers = {
+        "fit": run_fit,
+        "compare-optimizers": run_compare,
+        "evaluate": run_evaluate,
+        "export": run_export,
+    }
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

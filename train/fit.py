@@ -128,6 +128,27 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def export_model(source: Path, dest: Path) -> dict:
+    """Copy a run's checkpoint for shipping: weights and graph only, no optimizer state.
+
+    Written to a temporary name and renamed, so ``dest`` is never half-written. Returns what the
+    model card reports: parameters, MACs per face, bytes and sha256 of the written file.
+    """
+    import hashlib
+
+    model = keras.models.load_model(source, compile=False)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _save_atomic(model, dest)
+    return {
+        "model": str(dest),
+        "source": str(source),
+        "params": int(model.count_params()),
+        "macs": models.count_macs(model),
+        "bytes": dest.stat().st_size,
+        "sha256": hashlib.sha256(dest.read_bytes()).hexdigest(),
+    }
+
+
 def read_state(out: Path) -> dict:
     path = out / STATE_FILE
     return json.loads(path.read_text()) if path.is_file() else {}

@@ -80,3 +80,31 @@ def test_evaluate_plot_and_tta(tiny_fer, tmp_path, capsys):
     assert output[0].split() == ["class", "n", "recall"]
     assert json.loads(output[-1])["n"] == 56
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_export_drops_optimizer_state_and_keeps_predictions(tiny_fer, tmp_path, capsys):
+    import keras
+    import numpy as np
+
+    out = tmp_path / "run"
+    assert fit(tiny_fer, out, "--arch edge --optimizer adam --epochs 1") == 0
+    capsys.readouterr()
+    dest = tmp_path / "models" / "emotion.keras"
+    assert main(["export", str(out / "best.keras"), str(dest)]) == 0
+    report = last_json(capsys)
+    assert report["bytes"] == dest.stat().st_size < (out / "best.keras").stat().st_size
+    assert report["params"] == 1_181_351 and report["macs"] > 90_000_000
+    assert [p.name for p in dest.parent.iterdir()] == ["emotion.keras"]  # no temporary left
+    faces = np.random.default_rng(0).integers(0, 256, (4, 48, 48, 1)).astype("float32")
+    shipped = keras.models.load_model(dest)
+    original = keras.models.load_model(out / "best.keras")
+    assert getattr(shipped, "optimizer", None) is None
+    np.testing.assert_allclose(shipped.predict(faces, verbose=0),
+                               original.predict(faces, verbose=0), atol=1e-6)  # fmt: skip
+
+
+def test_export_names_a_missing_checkpoint(tmp_path, capsys):
+    missing = tmp_path / "runs" / "nope" / "best.keras"
+    assert main(["export", str(missing), str(tmp_path / "emotion.keras")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(missing) in err
