@@ -2,7 +2,8 @@
 
 FER-2013 faces are tightly cropped and centred; a Haar box on a camera frame is not. Each `val`
 image is given a replicated border of PAD x its side (and optionally shifted SHIFT pixels),
-resized back to 48x48, and classified by the TFLite model through the daemon's CPU backend:
+resized back to 48x48, and scored by ``train.evaluate`` (a .tflite runs through the daemon's CPU
+backend, as in ``python -m train evaluate``):
 
     python -m bench.crop_robustness --data ../shared/datasets/fer2013 \
         --model models/emotion_int8.tflite [--model OTHER.tflite] [--pad 0 0.1 0.2] [--shift 0 4]
@@ -20,8 +21,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.backends.cpu import CpuClassifier
-
 
 def loosen(face: np.ndarray, pad: float, shift: int = 0) -> np.ndarray:
     """``face`` with a replicated border of ``pad`` x its side, shifted right, resized back."""
@@ -35,9 +34,11 @@ def loosen(face: np.ndarray, pad: float, shift: int = 0) -> np.ndarray:
 def accuracy(
     model: Path, faces: np.ndarray, labels: np.ndarray, pad: float, shift: int = 0
 ) -> float:
-    clf = CpuClassifier(model)
-    predicted = np.array([int(np.argmax(clf.classify(loosen(f, pad, shift)))) for f in faces])
-    return float(np.mean(predicted == labels))
+    """Top-1 accuracy of ``model`` on ``faces`` loosened by ``pad`` and ``shift``."""
+    from train.evaluate import predict, score
+
+    loosened = np.stack([loosen(face, pad, shift) for face in faces])
+    return score(labels, predict(model, loosened))["accuracy"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--data", required=True, type=Path, help="FER-2013 folder root")
     parser.add_argument("--split", default="val")
-    parser.add_argument("--model", required=True, type=Path, action="append", help=".tflite")
+    parser.add_argument(
+        "--model", required=True, type=Path, action="append", help=".tflite or .keras"
+    )
     parser.add_argument("--pad", type=float, nargs="+", default=[0.0, 0.1, 0.2])
     parser.add_argument("--shift", type=int, nargs="+", default=[0])
     args = parser.parse_args(argv)

@@ -4,9 +4,9 @@
 # 1. export RUN/best.keras -> models/emotion.keras (no optimizer state)
 # 2. convert -> models/emotion_int8.tflite, parity JSON, readiness check, Edge TPU compile
 #    (when edgetpu_compiler is on PATH)
-# 3. score float and int8 on val (JSON lines in RUN/), int8 confusion matrix -> models/
+# 3. score float and int8 on val (RUN/eval-*.txt: table + JSON line), int8 confusion -> models/
 # 4. refresh the golden per-face scores the tests hold (tests/data/expected.csv)
-# Then update models/README.md and the README figures from RUN/eval-*.json by hand.
+# Then update models/README.md and the README figures from RUN/eval-*.txt by hand.
 set -euo pipefail
 run=${1:?usage: bash scripts/ship_model.sh runs/NAME FER2013_DIR}
 data=${2:?usage: bash scripts/ship_model.sh runs/NAME FER2013_DIR}
@@ -17,16 +17,11 @@ export TF_CPP_MIN_LOG_LEVEL=2
 "$py" -m train export "$run/best.keras" models/emotion.keras
 "$py" -m convert models/emotion.keras --data "$data" --out models/
 for model in emotion.keras emotion_int8.tflite; do
-  name=${model%%.*}
   extra=()
   [[ $model == *.tflite ]] && extra=(--plot models/confusion_int8.png)
-  "$py" -m train evaluate --model "models/$model" --data "$data" "${extra[@]}" | tail -n 1 \
-    > "$run/eval-$name.json.tmp"
-  mv "$run/eval-$name.json.tmp" "$run/eval-$name.json"
+  report="$run/eval-${model%%.*}.txt"  # the table, then one JSON line
+  "$py" -m train evaluate --model "models/$model" --data "$data" "${extra[@]}" > "$report.tmp"
+  mv "$report.tmp" "$report"
+  echo "models/$model:" && cat "$report"
 done
 "$py" -m tests.edge.test_backends models/emotion_int8.tflite
-for name in emotion emotion_int8; do
-  "$py" -c 'import json, sys; r = json.load(open(sys.argv[1]))
-print(sys.argv[2], "accuracy", round(r["accuracy"], 4), "macro-F1", round(r["macro_f1"], 3))' \
-    "$run/eval-$name.json" "$name"
-done
