@@ -78,6 +78,10 @@ class Broker:
         with socket.socket() as s:
             return s.connect_ex(("127.0.0.1", self.port)) == 0
 
+    def logged(self, text: str) -> int:
+        """How many lines of the broker's log contain ``text``."""
+        return sum(text in line for line in self.log.read_text(errors="replace").splitlines())
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()  # SIGTERM: mosquitto saves its persistence file
@@ -271,7 +275,8 @@ def test_username_password_required_by_broker(tmp_path):
     )
     try:
         wait_until(lambda: good.connected, what="authenticated connect")
-        time.sleep(0.5)
+        # Not "sleep, then not connected" (a slow connect passes that): the broker's answer.
+        wait_until(lambda: broker.logged("disconnected, not authorised"), what="refusal")
         assert not bad.connected
         bad.handle(FRAME, result(0, {1: "happy"}))  # refused: still only queues
         assert len(bad._queue) == 1
@@ -346,7 +351,9 @@ def test_tls_with_the_configured_ca(tmp_path):
     untrusted = MqttSink(sink_config(broker.port, tls=True, client_id="untrusted"), EMOTIONS)
     try:
         wait_until(lambda: good.connected, what="TLS connect")
-        time.sleep(0.5)
+        # Wait for the broker to turn each one away (a slow connect would pass a sleep).
+        wait_until(lambda: broker.logged("wrong version number"), what="plain MQTT refused")
+        wait_until(lambda: broker.logged("alert unknown ca"), what="our CA unknown to the client")
         assert not plain.connected and not untrusted.connected  # system CAs don't know ours
     finally:
         for sink in (good, plain, untrusted):
