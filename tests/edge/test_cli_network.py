@@ -11,8 +11,12 @@ import urllib.request
 import pytest
 
 from edge import config as config_mod
+from edge import sources
 from edge.cli import main
 from edge.errors import ConfigError
+from edge.sources.base import Source
+from edge.sources.files import VideoFileSource
+from edge.types import Frame
 
 
 def free_port() -> int:
@@ -30,7 +34,33 @@ def test_network_sections_are_validated_with_the_key_named(tmp_path):
     assert cfg.http.port == 9000 and not cfg.mqtt.enabled
 
 
-def test_run_serves_status_and_survives_a_missing_broker(model, tmp_path):
+class GatedSource:
+    """Passes ``source`` through, but holds frame ``at`` until ``gate`` is set (or 30 s pass),
+    so a check made "while frames flow" cannot lose the race against a fast machine."""
+
+    def __init__(self, source: Source, gate: threading.Event, at: int = 5) -> None:
+        self.source, self.gate, self.at, self.reads = source, gate, at, 0
+        self.name = source.name
+
+    def read(self) -> Frame | None:
+        if self.reads == self.at:
+            self.gate.wait(30)
+        self.reads += 1
+        return self.source.read()
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def count_frames(source: Source) -> int:
+    n = 0
+    while source.read() is not None:
+        n += 1
+    source.close()
+    return n
+
+
+def test_run_serves_status_and_survives_a_missing_broker(model, tmp_path, monkeypatch):
     http_port, dead_broker_port = free_port(), free_port()  # nothing listens on the broker port
     cfg = tmp_path / "config.toml"
     cfg.write_text(
@@ -39,6 +69,11 @@ def test_run_serves_status_and_survives_a_missing_broker(model, tmp_path):
     )
     events = tmp_path / "events.jsonl"
     seen: list[dict] = []
+    answered = threading.Event()
+    real_open_source = sources.open_source
+    monkeypatch.setattr(
+        sources, "open_source", lambda c: GatedSource(real_open_source(c), answered)
+    )
 
     def poll() -> None:
         deadline = time.monotonic() + 30
@@ -48,6 +83,7 @@ def test_run_serves_status_and_survives_a_missing_broker(model, tmp_path):
                     seen.append(json.load(r))
             except OSError:
                 time.sleep(0.05)
+        answered.set()
 
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
@@ -56,6 +92,6 @@ def test_run_serves_status_and_survives_a_missing_broker(model, tmp_path):
     poller.join(timeout=1)
     assert code == 0
     lines = events.read_text().splitlines()
-    assert len(lines) == 60  # every frame of the sample, broker or not
+    assert len(lines) == count_frames(VideoFileSource(sources.SAMPLE_PATH))  # broker or not
     assert seen, "the status page never answered while frames flowed"
     assert seen[0]["backend"] == "cpu"

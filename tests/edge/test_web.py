@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -80,6 +81,14 @@ def get(sink: WebSink, path: str, headers: dict | None = None) -> tuple[int, dic
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
+
+
+def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Poll ``predicate`` until true; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.02)
 
 
 def test_healthz_follows_the_frames(make_sink):
@@ -158,8 +167,8 @@ def test_preview_encodes_only_on_demand_and_is_annotated(make_sink):
     sink = make_sink(preview=True, preview_width=320)
     driver = Driver(sink)
     try:
-        time.sleep(0.3)
-        assert driver.frames > 5 and sink.preview.seq == 0  # nobody asked: nothing encoded
+        wait_for(lambda: driver.frames > 5, "frames to flow")
+        assert sink.preview.seq == 0  # nobody asked: nothing encoded
         code, headers, body = get(sink, "/snapshot.jpg")
         assert code == 200 and headers["Content-Type"] == "image/jpeg"
     finally:
@@ -236,8 +245,7 @@ def test_malformed_requests_do_not_disturb_the_loop(make_sink):
         )
         assert raw(sink, b"POST /metrics HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 501")
         assert raw(sink, b"GET /%zz?token=%ff HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 404")
-        time.sleep(0.3)
-        assert driver.frames > before + 5  # the loop went on meanwhile
+        wait_for(lambda: driver.frames > before + 5, "the loop to go on")  # not blocked
         assert get(sink, "/healthz")[0] == 200
     finally:
         for s in idle:
