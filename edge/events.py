@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from edge.errors import EdgeError
+from edge.paths import FULL
 from edge.ratelimit import RateLimitedLog
 from edge.types import Frame, FrameResult
 
 log = logging.getLogger(__name__)
 
 REMIND_S = 60.0  # a failing events file is reported again at most this often
-FULL = (errno.ENOSPC, errno.EDQUOT)  # a full disk is a run-time fault, not a bad path
 
 
 def to_event(result: FrameResult, labels: Sequence[str]) -> dict[str, Any]:

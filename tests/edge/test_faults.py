@@ -152,11 +152,12 @@ def _fd_stream(fd: int):
 
 
 @contextlib.contextmanager
-def tiny_tmpfs(folder: Path, size: str = "64k"):
+def tiny_tmpfs(folder: Path, size: str = "64k", inodes: int = 0):
     folder.mkdir()
+    options = f"size={size}" + (f",nr_inodes={inodes}" if inodes else "")
     try:
         done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
             capture_output=True,
             timeout=10,
         )
@@ -187,6 +188,20 @@ def test_events_on_a_tmpfs_that_fills_then_frees(tmp_path):
         got = [e["frame"] for e in events_in(path)]
     assert writer.dropped > 0 and len(full) + writer.dropped == 50
     assert got[-10:] == list(range(50, 60))
+
+
+def test_a_state_dir_too_full_to_create_the_file_does_not_stop_the_start(tmp_path, caplog):
+    with tiny_tmpfs(tmp_path / "mnt", inodes=2) as mnt:  # the root folder and one file
+        filler = mnt / "filler"
+        filler.touch()
+        writer = open_events(str(mnt / "ev.jsonl"), EMOTIONS)  # no exception: the run starts
+        writer.handle(FRAME, result(0))
+        assert writer.dropped == 1
+        filler.unlink()  # an inode is free again: the file is made on the next frame
+        writer.handle(FRAME, result(1))
+        writer.close()
+        assert [e["frame"] for e in events_in(mnt / "ev.jsonl")] == [1]
+    assert "No space left on device; the daemon runs on and retries" in caplog.text
 
 
 # -- health under load ------------------------------------------------------------------------
