@@ -90,9 +90,10 @@ class LineStream:
     def _cut(self, fd: int, done: int) -> None:
         """Drop the ``done`` bytes of a line that could not be finished."""
         try:
-            st = os.fstat(fd)
-            if stat.S_ISREG(st.st_mode):
-                os.ftruncate(fd, st.st_size - done)
+            if stat.S_ISREG(os.fstat(fd).st_mode):  # (a pipe or terminal cannot take it back)
+                start = os.lseek(fd, 0, os.SEEK_CUR) - done
+                os.ftruncate(fd, start)
+                os.lseek(fd, start, os.SEEK_SET)  # stdout redirected without O_APPEND: no hole
         except OSError as exc:
             log.error("events %s: cannot remove a cut-off line: %s", self.name, exc.strerror)
 
@@ -245,6 +246,8 @@ def open_events(
     if not path:
         return None
     if path == "-":
+        if sys.stdout is None:  # started with fd 1 closed
+            raise EdgeError("--events -: stdout is closed")
         sys.stdout.flush()
         return EventWriter(LineStream(sys.stdout.fileno(), "<stdout>"), labels, on_closed=on_closed)
     return EventWriter(EventFile(Path(path).expanduser()), labels, owned=True)

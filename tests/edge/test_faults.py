@@ -81,6 +81,21 @@ def test_a_full_disk_drops_whole_lines_logs_once_and_writing_resumes(tmp_path, c
     writer.close()
 
 
+def test_stdout_redirected_to_a_file_that_fills_gets_whole_lines_and_no_hole(tmp_path):
+    from edge.events import LineStream
+
+    path = tmp_path / "out.jsonl"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)  # `> out.jsonl`: no O_APPEND
+    writer = EventWriter(LineStream(fd, "<stdout>"), EMOTIONS, owned=True)
+    writer.handle(FRAME, result(0))
+    with file_size_limit(path.stat().st_size + 50):
+        writer.handle(FRAME, result(1))  # 50 bytes written, then EFBIG: taken back
+    writer.handle(FRAME, result(2))
+    writer.close()
+    assert b"\0" not in path.read_bytes()
+    assert [e["frame"] for e in events_in(path)] == [0, 2]
+
+
 class RaisingStream:
     """A text stream whose writes fail with ``ENOSPC`` while ``full``."""
 
