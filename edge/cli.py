@@ -355,6 +355,8 @@ def _bench(cfg: Config, args: argparse.Namespace) -> int:
     labels = load_labels(cfg)
     if args.out:
         check_writable_file(args.out, "--out")
+    if args.compare and not args.compare.is_file():  # read after the run: check it before
+        raise EdgeError(f"--compare {args.compare}: no such CSV file")
     backends = ("edgetpu", "cpu") if args.backend == "all" else (cfg.model.backend,)
     opts = bench_mod.BenchOptions(args.frames, args.warmup, args.loop, args.preload, args.truth)
     results, skipped = [], {}
