@@ -45,6 +45,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 TEXT = "text/plain; charset=utf-8"
 WANT_S = 2.0  # keep encoding this long after the last preview request
 EVICT_WAIT_S = 0.5  # how long a new connection waits for the idle one it displaced to close
+IDLE_WAIT_S = 0.05  # how long it waits for some connection to become idle before a refusal
 LOG_EVERY_S = 60.0  # refused connections and failed requests: at most one log line per minute
 SECRET = re.compile(r"(?i)(token=|bearer\s+)[^&\s\"']*")
 
@@ -360,11 +361,23 @@ class _Server(ThreadingHTTPServer):
                 self._idle.pop(connection, None)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self.slots.acquire(blocking=False):
-            if not (self._close_oldest_idle() and self.slots.acquire(timeout=EVICT_WAIT_S)):
-                self._refuse(request, client_address)
-                return
+        if not self._take_slot():
+            self._refuse(request, client_address)
+            return
         super().process_request(request, client_address)
+
+    def _take_slot(self) -> bool:
+        """A free slot, or the oldest idle connection's once it has closed; False if every
+        connection is busy (a just-accepted one gets ``IDLE_WAIT_S`` to reach its first read)."""
+        if self.slots.acquire(blocking=False):
+            return True
+        deadline = time.monotonic() + IDLE_WAIT_S
+        while not self._close_oldest_idle():
+            if time.monotonic() >= deadline:
+                return False
+            if self.slots.acquire(timeout=0.005):
+                return True
+        return self.slots.acquire(timeout=EVICT_WAIT_S)
 
     def _close_oldest_idle(self) -> bool:
         with self._idle_lock:

@@ -258,7 +258,8 @@ def test_idle_connections_cannot_starve_healthz(web):
         for _ in range(3):
             assert get(sink, "/healthz") == 200
         assert get(sink, "/metrics") == 200
-        assert sink._server.idle_closed >= 32
+        server = sink._server
+        assert server.idle_closed + server.refused >= 32  # each hoarder past 8 displaced one
     finally:
         for s in hoard:
             s.close()
