@@ -20,6 +20,13 @@ log = logging.getLogger(__name__)
 COMMANDS = ("convert", "check", "latency")
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 class OneLineParser(argparse.ArgumentParser):
     """A bad flag is one line (``prog: error: ...``, exit 2), no usage block."""
 
@@ -62,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lat = sub.add_parser("latency", help="per-face CPU latency (median/p95)")
     lat.add_argument("model", type=Path)
-    lat.add_argument("--runs", type=int, default=1000)
-    lat.add_argument("--threads", type=int, default=1)
+    lat.add_argument("--runs", type=positive_int, default=1000)
+    lat.add_argument("--threads", type=positive_int, default=1)
     lat.add_argument("--json", type=Path, help="also write the figures here")
 
     for p in (conv, check, lat):
@@ -157,7 +164,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from convert.fsio import write_atomic
         from convert.latency import format_latency, measure_latency
 
-        result = measure_latency(args.model, runs=args.runs, threads=args.threads)
+        try:
+            result = measure_latency(args.model, runs=args.runs, threads=args.threads)
+        except ValueError as exc:  # the interpreter's "not a valid Flatbuffer" and the like
+            raise ConvertError(f"{args.model}: cannot load the model ({one_line(exc)})") from None
         print(format_latency(result))
         if args.json:
             write_atomic(args.json, json.dumps(result, indent=2) + "\n")

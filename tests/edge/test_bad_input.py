@@ -239,6 +239,11 @@ def bad_csv(c: Ctx, row: str) -> Path:
     return path
 
 
+def write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 def empty_model(c: Ctx) -> str:
     path = c.tmp / "m.keras"
     path.write_bytes(b"")
@@ -260,6 +265,11 @@ TOOL_ROWS: list[tuple[str, str, Callable[[Ctx], list[str]], int, str]] = [
     ("convert-latency-json-readonly", "convert",
      lambda c: ["latency", "m.tflite", "--json", str(c.readonly() / "l.json")], 1,
      "cannot write --json"),
+    ("convert-latency-not-a-model", "convert",
+     lambda c: ["latency", str(write_bytes(c.tmp / "m.tflite", b"TFL3" * 64)), "--runs", "2"],
+     1, "cannot load the model"),
+    ("convert-latency-runs-0", "convert", lambda c: ["latency", "m.tflite", "--runs", "0"], 2,
+     "argument --runs: must be >= 1, got 0"),
     ("train-bad-flag", "train", lambda c: ["fit", "--out", "x"], 2,
      "the following arguments are required: --data"),
     ("train-no-data", "train",
