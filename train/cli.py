@@ -25,18 +25,45 @@ DATA is the image-folder root (holding train/ and val/, each <emotion>/*.jpg) or
 """
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also NaN
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
 def _add_fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", choices=("seed", "edge"), default="edge", help="architecture")
     p.add_argument("--data", required=True, type=Path, help="FER-2013 folder root or fer2013.csv")
-    p.add_argument("--epochs", type=int, default=30, help="epochs to train (default 30)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, help="peak learning rate (default depends on optimizer)")
+    p.add_argument("--epochs", type=positive_int, default=30, help="epochs (default 30)")
+    p.add_argument("--batch-size", type=positive_int, default=128)
     p.add_argument(
-        "--weight-decay", type=float, help="decoupled weight decay (default per optimizer)"
+        "--lr", type=positive_float, help="peak learning rate (default depends on optimizer)"
+    )
+    p.add_argument(
+        "--weight-decay",
+        type=nonnegative_float,
+        help="decoupled weight decay (default per optimizer)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed for reproducibility")
     p.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
+    p.add_argument(
+        "--limit", type=positive_int, help="use only the first N training images (smoke runs)"
+    )
 
 
 class OneLineParser(argparse.ArgumentParser):
