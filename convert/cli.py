@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import sys
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,12 +20,26 @@ log = logging.getLogger(__name__)
 COMMANDS = ("convert", "check", "latency")
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A bad flag is one line (``prog: error: ...``, exit 2), no usage block."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m convert",
         description="Full-int8 TFLite for the Edge TPU: convert (default), check, latency.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     conv = sub.add_parser("convert", help="Keras model -> models/emotion_int8.tflite (+ parity)")
     conv.add_argument("model", type=Path, help="trained .keras model (raw 0..255 pixel input)")
@@ -54,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lat = sub.add_parser("latency", help="per-face CPU latency (median/p95)")
     lat.add_argument("model", type=Path)
-    lat.add_argument("--runs", type=int, default=1000)
-    lat.add_argument("--threads", type=int, default=1)
+    lat.add_argument("--runs", type=positive_int, default=1000)
+    lat.add_argument("--threads", type=positive_int, default=1)
     lat.add_argument("--json", type=Path, help="also write the figures here")
 
     for p in (conv, check, lat):
@@ -78,12 +93,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        check_paths(args)
         return _dispatch(args)
-    except ConvertError as exc:
+    except (ConvertError, OSError) as exc:  # OSError: a file system fault met mid-run
         if args.debug:
             raise
-        print(f"convert: error: {exc}", file=sys.stderr)
+        print(f"convert: error: {one_line(exc)}", file=sys.stderr)
         return 1
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one line; an ``OSError`` names its file and reason, not ``[Errno N]``."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Before TensorFlow loads: the outputs can be written and the data folder is complete."""
+    from edge.paths import unwritable_file
+
+    outputs = []
+    if args.command == "convert":
+        if args.out.exists() and not args.out.is_dir():
+            raise ConvertError(f"--out {args.out}: exists and is not a folder")
+        outputs = [args.out / ".convert-check"]
+        check_data(args.data)
+    elif args.command == "latency" and args.json:
+        outputs = [args.json]
+    for path in outputs:
+        reason = unwritable_file(path)
+        if reason:
+            flag = "--out" if args.command == "convert" else "--json"
+            raise ConvertError(f"cannot write {flag} ({reason})")
+
+
+def check_data(data: Path) -> None:
+    """``--data``: a CSV file, or a folder with train/ and val/, each with 7 non-empty class
+    folders (the rows and images themselves are read, and checked, after the model loads)."""
+    from edge.labels import EMOTIONS
+
+    if data.suffix.lower() == ".csv" or not data.is_dir():
+        if not data.exists():
+            raise ConvertError(f"--data {data}: no such data folder or CSV file")
+        return
+    is_split = all((data / name).is_dir() for name in EMOTIONS)  # train.data accepts one
+    for split in ("train", "val"):
+        root = data if is_split and not (data / split).is_dir() else data / split
+        for name in EMOTIONS:
+            folder = root / name
+            if not folder.is_dir():
+                raise ConvertError(f"--data {data}: missing class folder {folder}")
+            if not any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()):
+                raise ConvertError(f"--data {data}: class folder {folder} has no images")
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -101,7 +164,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from convert.fsio import write_atomic
         from convert.latency import format_latency, measure_latency
 
-        result = measure_latency(args.model, runs=args.runs, threads=args.threads)
+        try:
+            result = measure_latency(args.model, runs=args.runs, threads=args.threads)
+        except ValueError as exc:  # the interpreter's "not a valid Flatbuffer" and the like
+            raise ConvertError(f"{args.model}: cannot load the model ({one_line(exc)})") from None
         print(format_latency(result))
         if args.json:
             write_atomic(args.json, json.dumps(result, indent=2) + "\n")

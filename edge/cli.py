@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import signal
 import sys
 import threading
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge import config as config_mod
-from edge.config import BACKENDS, MODES, Config
+from edge.config import BACKENDS, LOG_LEVELS, MODES, Config
 from edge.errors import EdgeError
 
 if TYPE_CHECKING:
@@ -39,9 +41,16 @@ def nonnegative_int(text: str) -> int:
     return value
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line (``prog: error: ...``, exit 2), no usage block."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m edge", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineParser(prog="python -m edge", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     commands = (
         ("run", "run the daemon"),
         ("selftest", "check camera, TPU and CPU"),
@@ -54,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices = (*BACKENDS, "all") if name == "bench" else BACKENDS
         p.add_argument("--backend", choices=choices, help="inference backend (default: auto)")
         p.add_argument("--model", type=Path, help="CPU int8 .tflite (model.path)")
-        p.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR")
+        p.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, help="default INFO")
         p.add_argument("--debug", action="store_true", help="tracebacks and DEBUG logs")
     run_p = sub.choices["run"]
     run_p.add_argument("--events", help="JSON lines per frame to FILE, or - for stdout")
@@ -126,6 +135,44 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"edge: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader of stdout went away (``| head -1``): end quietly
+        silence_stdout()
+        return 0
+
+
+def silence_stdout() -> None:
+    """Point fd 1 at /dev/null, so the flush at exit does not fail on a closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout replaced (tests) or already gone
+        pass
+
+
+def check_writable_file(path: Path, what: str) -> None:
+    """``path`` can be written: its folder takes a new file, it is no folder nor read-only."""
+    from edge.paths import unwritable_file
+
+    reason = unwritable_file(path)
+    if reason:
+        raise EdgeError(f"cannot write {what} ({reason})")
+
+
+def check_writable_dir(directory: Path, what: str) -> None:
+    """A file can be made in ``directory`` (made if missing); a full disk is let through (its
+    writer copes at run time).
+
+    Raises:
+        EdgeError: naming ``what`` and the reason (a file, read-only, no permission).
+    """
+    from edge.paths import FULL, unwritable
+
+    exc = unwritable(directory)
+    if exc is not None and exc.errno in FULL:
+        log.error("%s %s: %s; starting anyway", what, directory, exc.strerror)
+    elif exc is not None:
+        raise EdgeError(f"cannot write {what} {directory}: {exc.strerror}")
 
 
 def install_signal_handlers(stop: threading.Event) -> dict[int, object]:
@@ -173,16 +220,22 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
     from edge.sources import open_source
 
     labels = load_labels(cfg)
-    classifier = load_classifier(cfg.model)
-    metrics, network = network_sinks(cfg, labels, classifier)
-    timer = metrics.stage_timer() if metrics is not None else None
-    stages = pipeline.Pipeline.from_config(cfg, classifier, labels, timer)
-    events = open_events(cfg.events.path, labels)
-    sinks = FanOut([s for s in (events, metrics, *network) if s is not None])
+    # Every output path is checked before the model, HTTP, MQTT or the camera start.
+    events = open_events(cfg.events.path, labels, on_closed=stop.set)
+    sinks = FanOut([events] if events else [])
     try:
+        if cfg.run.mode == "smile":
+            from edge.smile import capture_directory
+
+            check_writable_dir(capture_directory(cfg.capture.directory), "capture.directory")
+        classifier = load_classifier(cfg.model)
+        metrics, network = network_sinks(cfg, labels, classifier, events)
+        sinks = FanOut([s for s in (events, metrics, *network) if s is not None])
+        timer = metrics.stage_timer() if metrics is not None else None
+        stages = pipeline.Pipeline.from_config(cfg, classifier, labels, timer)
         source = open_source(cfg.source)
     except BaseException:
-        sinks.close()  # the network sinks run threads
+        sinks.close()  # the events file lock; the network sinks run threads
         raise
     log.info("source: %s; model: %s; backend: %s", source.name, cfg.model.path, classifier.name)
     after = [smile_camera(cfg, labels, classifier, source).apply] if cfg.run.mode == "smile" else []
@@ -218,10 +271,13 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
     return 0
 
 
-def network_sinks(cfg: Config, labels: tuple[str, ...], classifier: object) -> tuple:
+def network_sinks(
+    cfg: Config, labels: tuple[str, ...], classifier: object, events: object = None
+) -> tuple:
     """``[http]`` (status page, /metrics, preview) and ``[mqtt]`` sinks, when enabled.
 
     Returns ``(metrics, [web, mqtt])``; disabled parts are None and import nothing.
+    ``emotion_events_dropped`` counts MQTT's and the events file's (``events.dropped``) losses.
     """
     backend = lambda: getattr(classifier, "name", "?")  # noqa: E731  (follows failover)
     mqtt = metrics = web = None
@@ -233,7 +289,10 @@ def network_sinks(cfg: Config, labels: tuple[str, ...], classifier: object) -> t
         from edge.metrics import Metrics
         from edge.web import WebSink
 
-        metrics = Metrics(classifier, dropped=lambda: mqtt.dropped if mqtt else 0)
+        def dropped() -> int:
+            return (mqtt.dropped if mqtt else 0) + getattr(events, "dropped", 0)
+
+        metrics = Metrics(classifier, dropped=dropped)
         try:
             web = WebSink(cfg.http, labels, metrics, backend=backend)
         except BaseException:
@@ -294,6 +353,10 @@ def _bench(cfg: Config, args: argparse.Namespace) -> int:
     from edge.pipeline import Pipeline
 
     labels = load_labels(cfg)
+    if args.out:
+        check_writable_file(args.out, "--out")
+    if args.compare and not args.compare.is_file():  # read after the run: check it before
+        raise EdgeError(f"--compare {args.compare}: no such CSV file")
     backends = ("edgetpu", "cpu") if args.backend == "all" else (cfg.model.backend,)
     opts = bench_mod.BenchOptions(args.frames, args.warmup, args.loop, args.preload, args.truth)
     results, skipped = [], {}

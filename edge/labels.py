@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edge.errors import ModelError
+
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 """FER-2013 ids 0..6, in order."""
 
@@ -16,10 +18,26 @@ NUM_CLASSES = len(EMOTIONS)
 
 
 def read_labels(path: Path) -> tuple[str, ...]:
-    """Read a ``*.labels.txt`` file (one name per line, index = line number)."""
-    names = tuple(line.strip() for line in path.read_text().splitlines() if line.strip())
+    """Read a ``*.labels.txt`` file (one name per line, index = line number).
+
+    Raises:
+        ModelError: (a ``ValueError``) the file is unreadable, or its names are not the 7
+            emotions each once, in any order; the message names the file and the line.
+    """
+    where = f"labels file {path} (model.labels)"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
+    names = tuple(line.strip() for line in text.splitlines() if line.strip())
     if len(names) != NUM_CLASSES:
-        raise ValueError(f"{path}: expected {NUM_CLASSES} labels, found {len(names)}")
+        raise ModelError(f"{where}: expected {NUM_CLASSES} labels, found {len(names)}")
+    for number, name in enumerate(names, 1):
+        if name not in EMOTIONS:
+            known = ", ".join(EMOTIONS)
+            raise ModelError(f"{where}: label {number} {name!r} is not one of {known}")
+        if names.index(name) != number - 1:
+            raise ModelError(f"{where}: label {number} {name!r} appears twice")
     return names
 
 

@@ -94,7 +94,8 @@ class _ScrapeTimeCollector:
         fallbacks.add_metric([], m.fallbacks)
         yield fallbacks
         dropped = CounterMetricFamily(
-            "emotion_events_dropped", "Events dropped (network buffers full)"
+            "emotion_events_dropped",
+            "Events dropped (network buffers full, events file unwritable)",
         )
         dropped.add_metric([], m.dropped())
         yield dropped
@@ -129,6 +130,16 @@ class Metrics:
         self.fps = Gauge("emotion_fps", "Frames per second (last ~2 s)", registry=r)
         self.faces = Gauge("emotion_faces", "Faces in the latest frame", registry=r)
         self.captures = Counter("emotion_captures", "Smile captures saved", registry=r)
+        self.http_refused = Counter(
+            "emotion_http_refused",
+            "HTTP connections refused: every http.max_clients slot busy",
+            registry=r,
+        )
+        self.http_idle_closed = Counter(
+            "emotion_http_idle_closed",
+            "Idle HTTP connections closed to make room for a new one",
+            registry=r,
+        )
         self.stage_seconds = Histogram(
             "emotion_stage_seconds",
             "Seconds per pipeline stage (per face for crop and infer)",

@@ -17,6 +17,9 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
+import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from edge.errors import EdgeError, config_check
+from edge.ratelimit import RateLimitedLog
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,6 +44,10 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 TEXT = "text/plain; charset=utf-8"
 WANT_S = 2.0  # keep encoding this long after the last preview request
+EVICT_WAIT_S = 0.5  # how long a new connection waits for the idle one it displaced to close
+IDLE_WAIT_S = 0.05  # how long it waits for some connection to become idle before a refusal
+LOG_EVERY_S = 60.0  # refused connections and failed requests: at most one log line per minute
+SECRET = re.compile(r"(?i)(token=|bearer\s+)[^&\s\"']*")
 
 
 _check = config_check("http")
@@ -111,6 +119,12 @@ def annotate(bgr: np.ndarray, faces: tuple, width: int) -> np.ndarray:
         text = f"#{f.id} {f.smoothed}"
         cv2.putText(out, text, (x, max(12, y - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 0), 1)
     return out
+
+
+def redact(text: str, token: str = "") -> str:
+    """``text`` with ``?token=...``, ``Bearer ...`` and the configured token masked."""
+    text = SECRET.sub(r"\1***", text)
+    return text.replace(token, "***") if token else text
 
 
 def mjpeg_part(jpeg: bytes) -> bytes:
@@ -313,7 +327,14 @@ class WebSink:
 
 
 class _Server(ThreadingHTTPServer):
-    """A threading server that closes connections beyond ``max_clients`` at once."""
+    """A threading server of at most ``max_clients`` connections that idle clients cannot fill.
+
+    A connection waiting for its next request (idle, or keep-alive between requests) is
+    tracked; when every slot is taken, the oldest idle one is closed to make room for the new
+    one, so ``/healthz`` and ``/metrics`` answer while hoarders hold sockets open. Only when
+    all slots are busy is the new connection refused: a 503, counted
+    (``emotion_http_refused_total``) and logged at most once per ``LOG_EVERY_S``.
+    """
 
     daemon_threads = True
     request_queue_size = 64
@@ -321,25 +342,93 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, cfg: HttpConfig, app: WebSink) -> None:
         self.app = app
         self.slots = threading.BoundedSemaphore(cfg.max_clients)
+        self.refused = 0
+        self.idle_closed = 0
+        self._idle: dict[socket.socket, float] = {}  # connection -> idle since (monotonic)
+        self._idle_lock = threading.Lock()
+        self._refusals = RateLimitedLog(log, LOG_EVERY_S)
+        self.failures = RateLimitedLog(log, LOG_EVERY_S)
         try:
             super().__init__((cfg.host, cfg.port), _Handler)
         except OSError as exc:
             raise EdgeError(f"http: cannot listen on {cfg.host}:{cfg.port}: {exc}") from None
 
+    def mark_idle(self, connection: socket.socket, idle: bool) -> None:
+        with self._idle_lock:
+            if idle:
+                self._idle[connection] = time.monotonic()
+            else:
+                self._idle.pop(connection, None)
+
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self.slots.acquire(blocking=False):
-            log.warning("http: too many connections, closing one from %s", client_address[0])
-            self.shutdown_request(request)
+        if not self._take_slot():
+            self._refuse(request, client_address)
             return
         super().process_request(request, client_address)
 
+    def _take_slot(self) -> bool:
+        """A free slot, or the oldest idle connection's once it has closed; False if every
+        connection is busy (a just-accepted one gets ``IDLE_WAIT_S`` to reach its first read)."""
+        if self.slots.acquire(blocking=False):
+            return True
+        deadline = time.monotonic() + IDLE_WAIT_S
+        while not self._close_oldest_idle():
+            if time.monotonic() >= deadline:
+                return False
+            if self.slots.acquire(timeout=0.005):
+                return True
+        return self.slots.acquire(timeout=EVICT_WAIT_S)
+
+    def _close_oldest_idle(self) -> bool:
+        with self._idle_lock:
+            if not self._idle:
+                return False
+            oldest = min(self._idle, key=self._idle.__getitem__)
+            del self._idle[oldest]
+        try:
+            oldest.shutdown(socket.SHUT_RDWR)  # its thread's read returns: the slot frees
+        except OSError:
+            pass
+        self.idle_closed += 1
+        if self.app.metrics is not None:
+            self.app.metrics.http_idle_closed.inc()
+        return True
+
+    def _refuse(self, request: Any, client_address: Any) -> None:
+        self.refused += 1
+        if self.app.metrics is not None:
+            self.app.metrics.http_refused.inc()
+        self._refusals.log(
+            logging.WARNING,
+            "http: %d connections busy (http.max_clients), refusing %s",
+            self.app.cfg.max_clients,
+            client_address[0],
+        )
+        try:
+            request.setblocking(False)
+            request.send(
+                b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+                b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
-        log.exception("http: request from %s failed", client_address[0])
+        exc = sys.exc_info()[1]
+        self.failures.log(
+            logging.WARNING,
+            "http: request from %s failed: %s",
+            client_address[0],
+            redact(f"{type(exc).__name__}: {exc}", self.app.cfg.token),
+        )
+        log.debug("http: request failure", exc_info=True)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
+            self.mark_idle(request, False)
             self.slots.release()
 
 
@@ -351,7 +440,21 @@ class _Handler(BaseHTTPRequestHandler):
     error_message_format = "%(code)d %(message)s\n"
 
     def log_message(self, format: str, *args: Any) -> None:
+        token = self.server.app.cfg.token
+        args = tuple(redact(a, token) if isinstance(a, str) else a for a in args)
         log.debug("http %s: " + format, self.address_string(), *args)
+
+    def handle_one_request(self) -> None:
+        self.server.mark_idle(self.connection, True)  # until the request line arrives
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.mark_idle(self.connection, False)
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()  # reads the headers: a slow sender stays evictable
+        self.server.mark_idle(self.connection, False)
+        return ok
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
@@ -446,7 +549,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _capture(self, app: WebSink, path: str) -> None:
         name = path[len("/capture/") : -len(".jpg")]
         thumbs = dict(app.preview.thumbnails) if app.preview else {}
-        data = thumbs.get(int(name)) if name.isdigit() else None
+        number = name.isascii() and name.isdigit() and len(name) <= 9  # not "²", not 5,000 digits
+        data = thumbs.get(int(name)) if number else None
         if data is None:
             self._send(404, b"no such capture thumbnail\n")
             return

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,28 +25,62 @@ DATA is the image-folder root (holding train/ and val/, each <emotion>/*.jpg) or
 """
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also NaN
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
 def _add_fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", choices=("seed", "edge"), default="edge", help="architecture")
     p.add_argument("--data", required=True, type=Path, help="FER-2013 folder root or fer2013.csv")
-    p.add_argument("--epochs", type=int, default=30, help="epochs to train (default 30)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, help="peak learning rate (default depends on optimizer)")
+    p.add_argument("--epochs", type=positive_int, default=30, help="epochs (default 30)")
+    p.add_argument("--batch-size", type=positive_int, default=128)
     p.add_argument(
-        "--weight-decay", type=float, help="decoupled weight decay (default per optimizer)"
+        "--lr", type=positive_float, help="peak learning rate (default depends on optimizer)"
+    )
+    p.add_argument(
+        "--weight-decay",
+        type=nonnegative_float,
+        help="decoupled weight decay (default per optimizer)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed for reproducibility")
     p.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
+    p.add_argument(
+        "--limit", type=positive_int, help="use only the first N training images (smoke runs)"
+    )
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A bad flag is one line (``prog: error: ...``, exit 2), no usage block."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m train",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     fit = sub.add_parser(
         "fit",
@@ -171,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": run_export,
     }
     try:
+        check_paths(args)
         return handlers[args.command](args)
     except KeyboardInterrupt:
         print("train: interrupted", file=sys.stderr)
@@ -178,5 +214,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:  # DataError is a ValueError
         if args.debug:
             raise
-        print(f"train: error: {exc}", file=sys.stderr)
+        print(f"train: error: {one_line(exc)}", file=sys.stderr)
         return 1
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one line; an ``OSError`` names its file and reason, not ``[Errno N]``."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Before TensorFlow loads and data is read: inputs exist and outputs can be written.
+
+    Raises:
+        FileNotFoundError, PermissionError: naming the flag and the path.
+    """
+    from edge.paths import unwritable_file
+
+    data = getattr(args, "data", None)
+    if data is not None and not data.exists():
+        raise FileNotFoundError(f"--data {data}: no such data folder or CSV file")
+    model = getattr(args, "model", None)
+    if model is not None and not model.exists():
+        raise FileNotFoundError(f"--model {model}: no such model file")
+    outputs = {
+        "fit": ("--out", lambda: args.out / "history.csv"),
+        "compare-optimizers": ("--out", lambda: args.out / "optimizers.csv"),
+        "evaluate": ("--plot", lambda: args.plot),
+        "export": ("DEST", lambda: args.dest),
+    }
+    flag, path = outputs[args.command]
+    target = path()
+    reason = unwritable_file(target) if target is not None else None
+    if reason:
+        raise PermissionError(f"cannot write {flag} ({reason})")

@@ -97,16 +97,12 @@ def load_csv(path: Path, split: str) -> Split:
         raise DataError(f"{path}: no such CSV file")
     images: list[np.ndarray] = []
     labels: list[int] = []
-    with path.open(newline="") as handle:
+    with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or ())
-        if missing:
-            raise DataError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-        for row_number, row in enumerate(reader, start=2):  # line 1 is the header
-            if row["Usage"] != usage:
-                continue
-            images.append(_parse_pixels(row["pixels"], path, row_number))
-            labels.append(_parse_label(row["emotion"], path, row_number))
+        try:
+            _read_rows(reader, path, usage, images, labels)
+        except (csv.Error, UnicodeDecodeError) as exc:  # a NUL byte, a huge field, not text
+            raise DataError(f"{path}:{reader.line_num}: not a readable CSV row ({exc})") from None
     if not labels:
         raise DataError(f"{path}: no rows with Usage '{usage}'")
     split_labels = np.asarray(labels, dtype=np.int64)
@@ -114,6 +110,22 @@ def load_csv(path: Path, split: str) -> Split:
     if empty:
         raise DataError(f"{path}: Usage '{usage}' has no rows of class {', '.join(empty)}")
     return Split(np.stack(images), split_labels, f"{path}:{usage}")
+
+
+def _read_rows(reader: csv.DictReader, path: Path, usage: str, images: list, labels: list) -> None:
+    missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or ())
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    for row in reader:
+        line = reader.line_num
+        extra = row.pop(None, None) or []  # DictReader: surplus fields under None
+        found = sum(v is not None for v in row.values()) + len(extra)
+        if found != len(reader.fieldnames or ()):
+            raise DataError(f"{path}:{line}: expected {len(row)} fields, found {found}")
+        if row["Usage"] != usage:
+            continue
+        images.append(_parse_pixels(row["pixels"], path, line))
+        labels.append(_parse_label(row["emotion"], path, line))
 
 
 def _parse_pixels(text: str, path: Path, row: int) -> np.ndarray:
