@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -33,6 +34,116 @@ class FakeSource:
 
     def close(self) -> None:
         self.closed = True
+
+
+class FakeRequest:
+    """One ``captured_request()``: the main BGR array and the lores YUV420 buffer."""
+
+    def __init__(self, main: np.ndarray, lores: np.ndarray) -> None:
+        self.main, self.lores = main, lores
+
+    def make_array(self, name: str) -> np.ndarray:
+        assert name == "main"
+        return self.main
+
+    def make_buffer(self, name: str) -> np.ndarray:
+        assert name == "lores"
+        return self.lores
+
+
+class FakePicamera2:
+    """The slice of picamera2.Picamera2 that PicameraSource uses (put it in
+    ``sys.modules["picamera2"]``); records mode switches and released requests.
+
+    Each request's lores Y plane ramps from 16 (left) to 235 (right) over ``LORES_SIZE``, and
+    the stride padding beyond the width holds 255s (junk the source must crop away).
+    """
+
+    instances: list[FakePicamera2] = []
+    cameras: list[dict] = [{"Model": "fake"}]  # what libcamera lists; [] = no camera
+    LORES_SIZE, LORES_STRIDE = (320, 240), 384
+
+    def __init__(self) -> None:
+        self.switches: list[dict] = []
+        self.fail = False
+        self.released = 0
+        self.main = np.full((480, 640, 3), 7, np.uint8)
+        FakePicamera2.instances.append(self)
+
+    @classmethod
+    def global_camera_info(cls) -> list[dict]:
+        return cls.cameras
+
+    def create_video_configuration(self, **streams: dict) -> dict:
+        return {"use": "video", **streams}
+
+    def create_still_configuration(self, **streams: dict) -> dict:
+        return {"use": "still", **streams}
+
+    def configure(self, config: dict) -> None:
+        self.config = config
+
+    def start(self) -> None: ...
+
+    def stream_configuration(self, name: str) -> dict:
+        return {"size": self.LORES_SIZE, "stride": self.LORES_STRIDE}
+
+    @contextlib.contextmanager
+    def captured_request(self) -> Iterator[FakeRequest]:
+        if self.fail:
+            raise RuntimeError("camera timed out")
+        (w, h), stride = self.LORES_SIZE, self.LORES_STRIDE
+        y = np.full((h, stride), 255, np.uint8)
+        y[:, :w] = np.linspace(16, 235, w).round().astype(np.uint8)
+        uv = np.full((h // 2, stride), 128, np.uint8)
+        try:
+            yield FakeRequest(self.main, np.concatenate([y, uv]).reshape(-1))
+        finally:
+            self.released += 1
+
+    def switch_mode_and_capture_array(self, config: dict, name: str = "main") -> np.ndarray:
+        if self.fail:
+            raise RuntimeError("camera timed out")
+        self.switches.append(config)
+        return np.full((1944, 2592, 3), 7, np.uint8)
+
+    def stop(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class FakeV4L2:
+    """Stands in for ``cv2.VideoCapture``: only ``present`` devices open; ``tried`` records all."""
+
+    def __init__(self, present: Iterable[str | int] = ()) -> None:
+        self.present = set(present)
+        self.tried: list[str | int] = []
+
+    def __call__(self, device: str | int, api: int | None = None) -> FakeCapture:
+        self.tried.append(device)
+        return FakeCapture(device in self.present)
+
+
+class FakeCapture:
+    """The slice of ``cv2.VideoCapture`` that OpenCVSource uses."""
+
+    def __init__(self, opened: bool) -> None:
+        self.opened = opened
+
+    def isOpened(self) -> bool:  # noqa: N802  (OpenCV's name)
+        return self.opened
+
+    def set(self, prop: int, value: float) -> bool:
+        return True
+
+    def get(self, prop: int) -> float:
+        return 0.0
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        return self.opened, np.zeros((480, 640, 3), np.uint8) if self.opened else None
+
+    def release(self) -> None:
+        self.opened = False
 
 
 def one_hot(label: str, p: float = 0.9) -> np.ndarray:

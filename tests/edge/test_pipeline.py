@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
 import threading
 
@@ -157,4 +158,21 @@ def test_stop_event_ends_the_loop_and_watchdog_pings_per_frame(tmp_path):
     assert got == [b"WATCHDOG=1", b"WATCHDOG=1"]
     assert notify("READY=1", env) and server.recv(64) == b"READY=1"
     assert not notify("READY=1", {})  # not under systemd: nothing sent
+    server.close()
+
+
+def test_watchdog_pings_only_when_watchdog_pid_is_ours(tmp_path):
+    sock_path = str(tmp_path / "notify.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(sock_path)
+    server.setblocking(False)
+    env = {"NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "2000000"}
+    theirs = Watchdog({**env, "WATCHDOG_PID": str(os.getppid())}, clock=lambda: 0.0)
+    theirs.ping()  # the watchdog is the parent's (e.g. a wrapper script): not ours to feed
+    assert not theirs.enabled
+    with pytest.raises(BlockingIOError):
+        server.recv(64)
+    ours = Watchdog({**env, "WATCHDOG_PID": str(os.getpid())}, clock=lambda: 0.0)
+    ours.ping()
+    assert ours.enabled and server.recv(64) == b"WATCHDOG=1"
     server.close()

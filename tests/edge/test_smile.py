@@ -25,7 +25,7 @@ from edge.smile import SmileCamera, capture_directory, source_still
 from edge.tracking import Tracker
 from edge.trigger import SmileTrigger, TriggerConfig
 from edge.types import Box, Face, Frame, FrameResult
-from tests.fakes import FakeClassifier, FakeFaces, FakeSource, one_hot
+from tests.fakes import FakeClassifier, FakeFaces, FakePicamera2, FakeSource, one_hot
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000).timestamp()
 
@@ -107,45 +107,6 @@ def test_run_hands_the_stage_result_to_the_sinks(tmp_path: Path) -> None:
     assert stats.frames == len(events) == 12
     assert [e["frame"] for e in events if "capture" in e] == [3]
     assert len(list(tmp_path.glob("*.jpg"))) == len(list(tmp_path.glob("*.json"))) == 1
-
-
-class FakePicamera2:
-    """The slice of picamera2.Picamera2 that PicameraSource uses; records mode switches."""
-
-    instances: list[FakePicamera2] = []
-
-    def __init__(self) -> None:
-        self.switches: list[dict] = []
-        self.fail = False
-        FakePicamera2.instances.append(self)
-
-    @staticmethod
-    def global_camera_info() -> list[dict]:
-        return [{"Model": "fake"}]
-
-    def create_video_configuration(self, **streams: dict) -> dict:
-        return {"use": "video", **streams}
-
-    def create_still_configuration(self, **streams: dict) -> dict:
-        return {"use": "still", **streams}
-
-    def configure(self, config: dict) -> None:
-        self.config = config
-
-    def start(self) -> None: ...
-
-    def stream_configuration(self, name: str) -> dict:
-        return {"size": (320, 240), "stride": 320}
-
-    def switch_mode_and_capture_array(self, config: dict, name: str = "main") -> np.ndarray:
-        if self.fail:
-            raise RuntimeError("camera timed out")
-        self.switches.append(config)
-        return np.full((1944, 2592, 3), 7, np.uint8)
-
-    def stop(self) -> None: ...
-
-    def close(self) -> None: ...
 
 
 def test_picamera_still_uses_the_still_configuration(monkeypatch, caplog) -> None:
