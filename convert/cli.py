@@ -15,6 +15,9 @@ from pathlib import Path
 
 from convert.errors import ConvertError
 
+if typing.TYPE_CHECKING:
+    from convert.pipeline import ConvertOptions
+
 log = logging.getLogger(__name__)
 
 COMMANDS = ("convert", "check", "latency")
@@ -116,8 +119,9 @@ def check_paths(args: argparse.Namespace) -> None:
 
     outputs = []
     if args.command == "convert":
-        if args.out.exists() and not args.out.is_dir():
-            raise ConvertError(f"--out {args.out}: exists and is not a folder")
+        from convert.pipeline import validate
+
+        validate(options(args))  # the model, --data and --out exist as they should
         outputs = [args.out / ".convert-check"]
         check_data(args.data)
     elif args.command == "latency" and args.json:
@@ -172,16 +176,20 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.json:
             write_atomic(args.json, json.dumps(result, indent=2) + "\n")
         return 0
-    from convert.pipeline import ConvertOptions, run_convert
+    from convert.pipeline import run_convert
 
-    return run_convert(
-        ConvertOptions(
-            model=args.model,
-            data=args.data,
-            out=args.out,
-            calibration_size=args.calibration_size,
-            io_dtype=args.io_dtype,
-            max_drop_pp=args.max_drop,
-            require_edgetpu=args.require_edgetpu,
-        )
+    return run_convert(options(args))
+
+
+def options(args: argparse.Namespace) -> ConvertOptions:
+    from convert.pipeline import ConvertOptions
+
+    return ConvertOptions(
+        model=args.model,
+        data=args.data,
+        out=args.out,
+        calibration_size=args.calibration_size,
+        io_dtype=args.io_dtype,
+        max_drop_pp=args.max_drop,
+        require_edgetpu=args.require_edgetpu,
     )
