@@ -6,8 +6,9 @@ Run it in the separate venv made by ``bench/setup_fer_venv.sh`` (fer needs Tenso
 
 Frames are decoded into memory first; only ``FER(mtcnn=False).detect_emotions(frame)`` is timed,
 per frame, after ``--warmup`` untimed frames (recall and labels count every frame). Prints one
-JSON line: fps, mean/p50/p95 ms per frame, face recall/precision (IoU >= 0.3 against the
-ground truth) and label accuracy on the matched faces, plus the machine and CPU governor.
+JSON line: fps, mean/p50/p95 ms per frame, face recall/precision and phantoms per 100 frames
+(IoU >= 0.3 against the ground truth), label accuracy on the matched faces and frames from an
+expression change to the right label (``bench/score.py``), plus the machine and CPU governor.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench.score import report, score_clip, timing_summary
+from bench.score import ClipScore, timing_summary, truth_faces
 
 
 def load_clip(clip: Path) -> tuple[list[np.ndarray], dict]:
@@ -57,10 +58,6 @@ def machine_info() -> dict[str, object]:
     }
 
 
-def truth_faces(entry: dict) -> list[tuple[list[int], str]]:
-    return [(f["box"], f["label"]) for f in entry["faces"]]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fer_baseline", description=__doc__)
     parser.add_argument("clip", type=Path, help="PNG folder or .avi from bench/make_clip.py")
@@ -72,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     frames, truth = load_clip(args.clip)
     detector = FER(mtcnn=False)
-    seconds, scored = [], []
+    seconds, scored = [], ClipScore()
     for i, frame in enumerate(frames):
         start = time.perf_counter()
         found = detector.detect_emotions(frame)
@@ -80,10 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         if i >= args.warmup:
             seconds.append(elapsed)
         pred = [(f["box"], max(f["emotions"], key=f["emotions"].get)) for f in found]
-        scored.append((pred, truth_faces(truth["frames"][i])))
+        scored.add(pred, truth_faces(truth["frames"][i]))
     result = {"pipeline": f"fer {fer.__version__} FER(mtcnn=False)", "clip": str(args.clip)}
     result |= {"frames": len(frames), "timed_frames": len(seconds), "warmup": args.warmup}
-    result |= timing_summary(seconds) | report(score_clip(scored)) | machine_info()
+    result |= timing_summary(seconds) | scored.report() | machine_info()
     print(json.dumps(result))
     return 0
 
