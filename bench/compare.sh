@@ -7,6 +7,7 @@
 #   python -m bench.make_clip --fer-val <fer2013>/val --out bench/results/clip --frames 300
 # or the harder one (arrivals, departures, expression changes):
 #   python -m bench.make_scene --fer-val <fer2013>/val --out bench/results/scene --seed 0
+# LIMIT=N: only the first N frames of the clip, on both sides (accuracy then covers those only).
 # Both sides decode the clip into memory first (fer_baseline does; ours: --preload), so the
 # figures compare the per-frame pipelines, not PNG decoding.
 set -euo pipefail
@@ -15,15 +16,17 @@ clip="${1:-bench/results/clip}"
 runs="${2:-3}"
 venv="${VENV:-.venv}"
 fer_venv="${FER_VENV:-.venv-fer}"
+fer_limit=() ours_limit=()
+if [ -n "${LIMIT:-}" ]; then fer_limit=(--limit "$LIMIT"); ours_limit=(--frames $((LIMIT - 10))); fi
 shift $(( $# > 2 ? 2 : $# ))
 [ "${1:-}" = "--" ] && shift
 out="bench/results/compare-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 for i in $(seq 1 "$runs"); do
-    TF_CPP_MIN_LOG_LEVEL=2 "$fer_venv/bin/python" -m bench.fer_baseline "$clip" --warmup 10 \
+    TF_CPP_MIN_LOG_LEVEL=2 "$fer_venv/bin/python" -m bench.fer_baseline "$clip" --warmup 10 "${fer_limit[@]}" \
         2>/dev/null | tail -1 >> "$out/fer.jsonl"
     TF_CPP_MIN_LOG_LEVEL=2 "$venv/bin/python" -m edge bench --backend cpu --source "$clip" --preload --warmup 10 \
-        --truth "$clip/truth.json" --json --log-level WARNING "$@" \
+        --truth "$clip/truth.json" --json --log-level WARNING "${ours_limit[@]}" "$@" \
         --out "$out/ours.csv" 2>/dev/null | tail -1 >> "$out/ours.jsonl"
 done
 "$venv/bin/python" - "$out" <<'EOF'

@@ -62,12 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fer_baseline", description=__doc__)
     parser.add_argument("clip", type=Path, help="PNG folder or .avi from bench/make_clip.py")
     parser.add_argument("--warmup", type=int, default=10, help="untimed first frames")
+    parser.add_argument("--limit", type=int, help="only the first N frames of the clip")
     args = parser.parse_args(argv)
 
     import fer
     from fer.fer import FER
 
     frames, truth = load_clip(args.clip)
+    frames = frames[: args.limit]
     detector = FER(mtcnn=False)
     seconds, scored = [], ClipScore()
     for i, frame in enumerate(frames):

@@ -162,7 +162,7 @@ def _inside(box: list[int]) -> float:
 
 def _clip(box: list[int]) -> list[int]:
     x, y, w, h = box
-    x0, y0 = max(x, 0), max(y, 0)
+    x0, y0 = min(max(x, 0), WIDTH), min(max(y, 0), HEIGHT)
     return [x0, y0, max(0, min(x + w, WIDTH) - x0), max(0, min(y + h, HEIGHT) - y0)]
 
 
