@@ -53,6 +53,9 @@ print(f"ours: fps {our_fps:.1f} (runs {[r['fps'] for r in ours]}), p50 "
       f"{o['change_frames_p95']} (raw {o['change_frames_p50_raw']}/{o['change_frames_p95_raw']}; "
       f"unreached {o['changes_unreached']} of {o['changes']}); backend {o['backend']}, "
       f"model {o['model']}")
+cpu = [f["cpu_ms_per_frame"] / o["cpu_ms_per_frame"] for f, o in zip(fer, ours)]
+print(f"CPU ms per frame (all threads): fer {[r['cpu_ms_per_frame'] for r in fer]}, ours "
+      f"{[r['cpu_ms_per_frame'] for r in ours]}; fer/ours {[round(r, 2) for r in cpu]}")
 print(f"speed-up: {our_fps / fer_fps:.2f}x (medians; per alternating pair "
       f"{[round(r, 2) for r in ratios]}); results in {out}")
 EOF

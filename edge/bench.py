@@ -236,6 +236,7 @@ def bench_pipeline(
         "detect_every": cfg.faces.detect_every,
         "faces_per_frame": round(float(np.mean(faces_per_frame)), 3),
         "cpu_pct": round(100.0 * cpu / wall, 1),
+        "cpu_ms_per_frame": round(1000.0 * cpu / timed, 3),  # all threads: load-independent
         "stages": stages,
         "frame_ms": percentiles(samples["frame"]),  # end to end, read to sinks
         **memory,

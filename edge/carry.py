@@ -13,6 +13,10 @@ A tracked face that a Haar run misses but that still matches its reference is ke
 to ``max_coast`` consecutive Haar runs (Haar misses blurred and rotated faces now and then).
 The reference is always the crop Haar confirmed, never the previous frame's, so a box left
 on the background after a face slid or faded away cannot match itself into staying.
+
+Arrivals are watched for as cheaply: a 1/``CELL`` thumbnail of the frame is compared with the
+one from the last Haar run, outside the carried faces; a cell whose mean grey changed by more
+than ``arrival_change`` (something came into view) makes Haar run on this frame.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from edge.types import Box
 SIZE = 48  # the crop side (the classifier's input)
 SAME_FACE_IOU = 0.3  # a Haar box overlapping a carried box this much is that face, found again
 MIN_CONTRAST = 2.0  # grey std below which a crop has nothing to match
+CELL = 16  # pixels per thumbnail cell, for the arrival watch
 WEAKER = 0.75  # a crop with less than this x its reference's grey std is a weaker view
 
 
@@ -57,9 +62,17 @@ class BoxCarry:
     """``due()`` before a frame; ``follow(image)`` on carried frames; ``update`` after it."""
 
     def __init__(
-        self, every: int = 8, min_match: float = 0.7, max_coast: int = 1, search: float = 0.25
+        self,
+        every: int = 8,
+        min_match: float = 0.7,
+        max_coast: int = 1,
+        search: float = 0.25,
+        arrival_change: float = 20.0,
     ) -> None:
         self.every = every
+        self.arrival_change = arrival_change
+        self._thumb: np.ndarray | None = None  # at the last Haar run
+        self._watched: list[Box] = []  # the face regions then
         self.min_match = min_match
         self.max_coast = max_coast
         self.search = search
@@ -73,6 +86,16 @@ class BoxCarry:
     def follow(self, image: np.ndarray) -> list[Followed]:
         """Each carried face matched in ``image`` (BGR or grey, source pixels), in order."""
         return [self.follow_one(image, face) for face in self.faces]
+
+    def arrived(self, image: np.ndarray, followed: Sequence[Followed]) -> bool:
+        """Whether something changed, since the last Haar run, away from the carried faces."""
+        if self._thumb is None or self.arrival_change <= 0:
+            return False
+        change = np.abs(thumbnail(image) - self._thumb)
+        for r in [*self._watched, *(f.region for f in followed)]:
+            x0, y0 = max(r.x // CELL - 1, 0), max(r.y // CELL - 1, 0)
+            change[y0 : (r.y + r.h) // CELL + 2, x0 : (r.x + r.w) // CELL + 2] = 0
+        return bool(change.max() > self.arrival_change)
 
     def present(self, followed: Sequence[Followed]) -> bool:
         """Whether every followed face matched well enough to be carried without Haar."""
@@ -104,6 +127,12 @@ class BoxCarry:
         self.faces = faces
         self._since = 0 if detected else self._since + 1
 
+    def watch(self, image: np.ndarray) -> None:
+        """After a Haar run: the thumbnail and face regions arrivals are looked for against."""
+        if self.arrival_change > 0:
+            self._thumb = thumbnail(image)
+            self._watched = [f.region for f in self.faces]
+
     def _reference(self, box: Box, crop: np.ndarray) -> np.ndarray:
         """The reference for a face Haar found: its crop, unless it is a carried face found
         again with clearly less contrast (fading out, blurring, half gone): then the older,
@@ -130,3 +159,10 @@ class BoxCarry:
         box = Box(face.box.x + dx, face.box.y + dy, face.box.w, face.box.h)
         region = Box(r.x + dx, r.y + dy, r.w, r.h)
         return Followed(box, region, crop, float(best) if np.isfinite(best) else 0.0)
+
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """The mean grey of each ``CELL`` x ``CELL`` cell (float32)."""
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (w // CELL, h // CELL), interpolation=cv2.INTER_AREA)
+    return small.astype(np.float32).mean(axis=2) if small.ndim == 3 else small.astype(np.float32)

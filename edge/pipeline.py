@@ -66,7 +66,12 @@ class Pipeline:
         self.tracker = tracker
         self.faces = faces
         self.timer = timer or StageTimer()
-        self.carry = BoxCarry(faces.detect_every, faces.carry_min_match, faces.max_coast)
+        self.carry = BoxCarry(
+            faces.detect_every,
+            faces.carry_min_match,
+            faces.max_coast,
+            arrival_change=faces.arrival_change,
+        )
 
     @classmethod
     def from_config(
@@ -92,7 +97,7 @@ class Pipeline:
         for face in carry.faces:  # the carried faces' crops, where they moved to
             with t("crop"):
                 followed.append(carry.follow_one(frame.bgr, face))
-        detected = carry.due() or not carry.present(followed)
+        detected = carry.due() or not carry.present(followed) or carry.arrived(frame.bgr, followed)
         with t("detect"):  # one sample per frame: Haar, or ~0 when the faces carry over
             boxes = self._detect(frame) if detected else []
         found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
@@ -111,6 +116,8 @@ class Pipeline:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("frame %d: %s", index, [(f.id, f.emotion, f.smoothed) for f in faces])
         carry.update(found, kept, detected)
+        if detected:
+            carry.watch(frame.bgr)
         return FrameResult(index, ts, tuple(faces))
 
     def _region(self, box: Box) -> Box:

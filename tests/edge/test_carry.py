@@ -122,3 +122,29 @@ def test_a_moving_face_is_followed_between_haar_runs():
     assert haar.calls == 1
     assert [abs(r.faces[0].box.x - x) <= 1 for r, x in zip(results, xs, strict=True)] == [True] * 9
     assert {r.faces[0].id for r in results} == {0}
+
+
+def test_a_face_arriving_between_haar_runs_is_found_on_arrival():
+    second = Box(130, 30, 60, 60)
+
+    class Seeing:
+        calls = 0
+
+        def detect(self, grey: np.ndarray) -> list[Box]:
+            self.calls += 1
+            diff = np.abs(grey.astype(np.float32) - WALL)
+            return [b for b in (BOX, second) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 4]
+
+    def two() -> np.ndarray:
+        image = textured(1.0)
+        image[second.y : second.y + second.h, second.x : second.x + second.w] = textured(1.0)[
+            BOX.y : BOX.y + BOX.h, BOX.x : BOX.x + BOX.w
+        ]
+        return image
+
+    haar = Seeing()
+    pipe = pipeline(haar, detect_every=10)  # type: ignore[arg-type]
+    frames = [textured(1.0)] * 3 + [two()] * 5
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [len(r.faces) for r in results] == [1] * 3 + [2] * 5
+    assert haar.calls == 2  # frame 0, and frame 3 where the second face came
