@@ -6,8 +6,10 @@ Run it in the separate venv made by ``bench/setup_fer_venv.sh`` (fer needs Tenso
 
 Frames are decoded into memory first; only ``FER(mtcnn=False).detect_emotions(frame)`` is timed,
 per frame, after ``--warmup`` untimed frames (recall and labels count every frame). Prints one
-JSON line: fps, mean/p50/p95 ms per frame, face recall/precision (IoU >= 0.3 against the
-ground truth) and label accuracy on the matched faces, plus the machine and CPU governor.
+JSON line: fps, mean/p50/p95 ms per frame, CPU ms per frame (all threads: less sensitive to
+other load than fps), face recall/precision and phantoms per 100 frames
+(IoU >= 0.3 against the ground truth), label accuracy on the matched faces and frames from an
+expression change to the right label (``bench/score.py``), plus the machine and CPU governor.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench.score import report, score_clip, timing_summary
+from bench.score import ClipScore, timing_summary, truth_faces
 
 
 def load_clip(clip: Path) -> tuple[list[np.ndarray], dict]:
@@ -57,33 +59,33 @@ def machine_info() -> dict[str, object]:
     }
 
 
-def truth_faces(entry: dict) -> list[tuple[list[int], str]]:
-    return [(f["box"], f["label"]) for f in entry["faces"]]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fer_baseline", description=__doc__)
     parser.add_argument("clip", type=Path, help="PNG folder or .avi from bench/make_clip.py")
     parser.add_argument("--warmup", type=int, default=10, help="untimed first frames")
+    parser.add_argument("--limit", type=int, help="only the first N frames of the clip")
     args = parser.parse_args(argv)
 
     import fer
     from fer.fer import FER
 
     frames, truth = load_clip(args.clip)
+    frames = frames[: args.limit]
     detector = FER(mtcnn=False)
-    seconds, scored = [], []
+    seconds, scored, cpu = [], ClipScore(), 0.0
     for i, frame in enumerate(frames):
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), time.process_time()
         found = detector.detect_emotions(frame)
         elapsed = time.perf_counter() - start
         if i >= args.warmup:
             seconds.append(elapsed)
+            cpu += time.process_time() - cpu0
         pred = [(f["box"], max(f["emotions"], key=f["emotions"].get)) for f in found]
-        scored.append((pred, truth_faces(truth["frames"][i])))
+        scored.add(pred, truth_faces(truth["frames"][i]))
     result = {"pipeline": f"fer {fer.__version__} FER(mtcnn=False)", "clip": str(args.clip)}
     result |= {"frames": len(frames), "timed_frames": len(seconds), "warmup": args.warmup}
-    result |= timing_summary(seconds) | report(score_clip(scored)) | machine_info()
+    result |= timing_summary(seconds) | scored.report() | machine_info()
+    result["cpu_ms_per_frame"] = round(1000 * cpu / len(seconds), 3)  # all threads
     print(json.dumps(result))
     return 0
 

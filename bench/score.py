@@ -2,15 +2,19 @@
 
 Boxes are ``(x, y, w, h)`` in pixels. Per frame, predictions are matched one-to-one to the true
 faces greedily by IoU (highest first, IoU >= ``min_iou``). Recall = matched / true faces;
-precision = matched / predicted faces; label accuracy = correct labels / matched faces. This
+precision = matched / predicted faces; label accuracy = correct labels / matched faces;
+phantoms = predicted faces matching no true face, per 100 frames. A true face marked
+``"ignore"`` (fading, half out of frame: ``bench/make_scene.py``) counts for neither: a
+prediction on it is dropped. ``ChangeLatency`` measures, for each expression change of a true
+face (same ``id``, new label), the frames until a matched prediction shows the new label. This
 module runs in the project venv and in the separate ``fer`` venv alike.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 BoxT = Sequence[float]
 Labeled = tuple[BoxT, str]
@@ -55,6 +59,7 @@ class Tally:
     predicted: int = 0
     matched: int = 0
     correct: int = 0
+    frames: int = 0
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(
@@ -62,7 +67,13 @@ class Tally:
             self.predicted + other.predicted,
             self.matched + other.matched,
             self.correct + other.correct,
+            self.frames + other.frames,
         )
+
+    @property
+    def phantoms_per_100(self) -> float:
+        """Predicted faces that match no true face, per 100 frames."""
+        return 100 * (self.predicted - self.matched) / self.frames if self.frames else 0.0
 
     @property
     def recall(self) -> float:
@@ -77,11 +88,20 @@ class Tally:
         return self.correct / self.matched if self.matched else 0.0
 
 
-def score_frame(pred: Sequence[Labeled], truth: Sequence[Labeled], min_iou: float = 0.3) -> Tally:
-    """The tally of one frame's ``(box, label)`` predictions against its true faces."""
+def score_frame(
+    pred: Sequence[Labeled],
+    truth: Sequence[Labeled],
+    min_iou: float = 0.3,
+    ignore: Sequence[BoxT] = (),
+) -> Tally:
+    """The tally of one frame's ``(box, label)`` predictions against its true faces; a
+    prediction left unmatched that overlaps an ``ignore`` box is not counted at all."""
     pairs = match([b for b, _ in pred], [b for b, _ in truth], min_iou)
     correct = sum(pred[i][1] == truth[j][1] for i, j in pairs)
-    return Tally(len(truth), len(pred), len(pairs), correct)
+    used = {i for i, _ in pairs}
+    rest = [b for i, (b, _) in enumerate(pred) if i not in used]
+    dropped = len(match(rest, ignore, min_iou)) if ignore else 0
+    return Tally(len(truth), len(pred) - dropped, len(pairs), correct, 1)
 
 
 def score_clip(
@@ -92,6 +112,77 @@ def score_clip(
     for pred, truth in frames:
         total = total + score_frame(pred, truth, min_iou)
     return total
+
+
+def truth_faces(entry: Mapping | Sequence) -> list[dict]:
+    """One frame's true faces: ``{"faces": [...]}`` (make_clip) or the bare list of faces."""
+    return list(entry["faces"] if isinstance(entry, Mapping) else entry)
+
+
+@dataclass
+class ChangeLatency:
+    """Frames from a true face's label change to the first frame a prediction shows it.
+
+    A change still unmet when that face changes again or leaves counts as ``unreached``.
+    """
+
+    latencies: list[int] = field(default_factory=list)
+    unreached: int = 0
+    _last: dict[Hashable, str] = field(default_factory=dict)
+    _pending: dict[Hashable, tuple[str, int]] = field(default_factory=dict)
+    _frame: int = 0
+
+    def add(self, faces: Mapping[Hashable, tuple[str, str | None]]) -> None:
+        """One frame: ``{face id: (true label, predicted label or None)}``."""
+        for key in list(self._pending):
+            if key not in faces:
+                self.unreached += 1
+                del self._pending[key]
+        for key, (label, said) in faces.items():
+            before = self._last.get(key)
+            if before is not None and before != label:
+                if key in self._pending:
+                    self.unreached += 1
+                self._pending[key] = (label, self._frame)
+            if key in self._pending and said == label:
+                self.latencies.append(self._frame - self._pending.pop(key)[1])
+        self._last = {k: label for k, (label, _) in faces.items()}
+        self._frame += 1
+
+    def report(self) -> dict[str, float | int | None]:
+        ms = sorted(self.latencies)
+        p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))] if ms else None
+        return {
+            "changes": len(ms) + self.unreached + len(self._pending),
+            "change_frames_p50": statistics.median(ms) if ms else None,
+            "change_frames_p95": p95,
+            "changes_unreached": self.unreached + len(self._pending),
+        }
+
+
+@dataclass
+class ClipScore:
+    """Frame by frame: the tally and the expression-change latency of one labelling."""
+
+    min_iou: float = 0.3
+    tally: Tally = field(default_factory=Tally)
+    changes: ChangeLatency = field(default_factory=ChangeLatency)
+
+    def add(self, pred: Sequence[Labeled], faces: Sequence[Mapping]) -> None:
+        """One frame: predictions and the true faces (dicts with box, label, optional id and
+        ignore; a face without ``id`` is keyed by its place in the list)."""
+        counted = [(k, f) for k, f in enumerate(faces) if not f.get("ignore")]
+        truth = [(f["box"], f["label"]) for _, f in counted]
+        ignore = [f["box"] for f in faces if f.get("ignore")]
+        self.tally = self.tally + score_frame(pred, truth, self.min_iou, ignore)
+        pairs = {j: i for i, j in match([b for b, _ in pred], [b for b, _ in truth], self.min_iou)}
+        self.changes.add(
+            {f.get("id", k): (f["label"], pred[pairs[j]][1] if j in pairs else None)
+             for j, (k, f) in enumerate(counted)}
+        )  # fmt: skip
+
+    def report(self) -> dict[str, float | int | None]:
+        return report(self.tally) | self.changes.report()
 
 
 def timing_summary(seconds: Sequence[float]) -> dict[str, float]:
@@ -116,5 +207,6 @@ def report(tally: Tally) -> dict[str, float | int]:
         "matched": tally.matched,
         "recall": round(tally.recall, 4),
         "precision": round(tally.precision, 4),
+        "phantoms_per_100_frames": round(tally.phantoms_per_100, 3),
         "label_accuracy": round(tally.label_accuracy, 4),
     }

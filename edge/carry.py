@@ -1,80 +1,168 @@
-"""Work the tracker carries between frames, so Haar doesn't scan every frame.
+"""Carrying faces between Haar runs, only while there is evidence that they are still there.
 
-Haar runs on every ``every``-th frame, and on every frame while no face is tracked. In between,
-the previous frame's boxes carry over, in its order, so the tracker keeps the ids: at 30 fps a
-face moves a few pixels a frame, well within the tracker's IoU (a constant-velocity guess
-measured worse on the benchmark clip).
+Haar (the costly stage) runs on every ``every``-th frame, and on every frame while no face is
+tracked. In between, each tracked face is *followed*: its 48x48 reference crop (taken when
+Haar last found it) is matched (normalised cross-correlation, ``cv2.TM_CCOEFF_NORMED``)
+against a window ``search`` x its side larger on each side, cut and scaled like the crop.
+The best match moves the box with the face and is the classifier's crop, so it costs about
+one crop. Its score is the evidence: at or above ``min_match`` the face is there; below it
+(it left, faded, turned, was covered or changed) Haar runs on this frame instead, and a face
+Haar does not find again is dropped on this frame.
 
-Each carried face is checked for free: its 48x48 crop (needed for the classifier anyway) is
-compared with the previous frame's. A mean absolute grey difference above ``max_change``
-(the face left, turned or was covered) makes Haar run on this frame instead.
+A tracked face that a Haar run misses but that still matches its reference is kept, for up
+to ``max_coast`` consecutive Haar runs (Haar misses blurred and rotated faces now and then).
+The reference is always the crop Haar confirmed, never the previous frame's, so a box left
+on the background after a face slid or faded away cannot match itself into staying.
 
-The same check bridges Haar's misses: a tracked face that Haar does not find again, but whose
-crop still matches, is kept for up to ``max_coast`` consecutive Haar runs, then dropped.
+Arrivals are watched for as cheaply: a 1/``CELL`` thumbnail of the frame is compared with the
+one from the last Haar run, outside the carried faces; a cell whose mean grey changed by more
+than ``arrival_change`` (something came into view) makes Haar run on this frame.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from edge.preprocess import crop_face
 from edge.tracking import iou
 from edge.types import Box
 
-SAME_FACE_IOU = 0.3  # a Haar box overlapping a tracked box this much is that face, found again
+SIZE = 48  # the crop side (the classifier's input)
+SAME_FACE_IOU = 0.3  # a Haar box overlapping a carried box this much is that face, found again
+MIN_CONTRAST = 2.0  # grey std below which a crop has nothing to match
+CELL = 16  # pixels per thumbnail cell, for the arrival watch
+WEAKER = 0.75  # a crop with less than this x its reference's grey std is a weaker view
+
+
+@dataclass
+class Carried:
+    """One tracked face: its box, its crop region, the confirmed crop, Haar runs missed."""
+
+    box: Box
+    region: Box  # the crop region (``crop_box`` of ``box``), source pixels
+    ref: np.ndarray
+    missed: int = 0
+
+
+@dataclass(frozen=True)
+class Followed:
+    """Where a carried face is in this frame, its crop there, and how well it matched."""
+
+    box: Box
+    region: Box
+    crop: np.ndarray
+    score: float
 
 
 class BoxCarry:
-    """``boxes()`` before a frame, ``steady(crops)`` for carried ones, ``update`` after it."""
+    """``due()`` before a frame; ``follow(image)`` on carried frames; ``update`` after it."""
 
-    def __init__(self, every: int = 1, max_change: float = 30.0, max_coast: int = 1) -> None:
+    def __init__(
+        self,
+        every: int = 8,
+        min_match: float = 0.7,
+        max_coast: int = 1,
+        search: float = 0.25,
+        arrival_change: float = 20.0,
+    ) -> None:
         self.every = every
-        self.max_change = max_change
+        self.arrival_change = arrival_change
+        self._thumb: np.ndarray | None = None  # at the last Haar run
+        self._watched: list[Box] = []  # the face regions then
+        self.min_match = min_match
         self.max_coast = max_coast
+        self.search = search
         self._since = 0  # frames since the last Haar run
-        self._boxes: list[Box] = []
-        self._crops: list[np.ndarray] = []
-        self._coasted: list[int] = []  # per box: consecutive Haar runs that missed it
+        self.faces: list[Carried] = []
 
-    def boxes(self) -> list[Box] | None:
-        """The boxes to carry into this frame (source pixels), or None: run Haar."""
-        if not self._boxes or self._since >= self.every - 1:
-            return None
-        return self._boxes
+    def due(self) -> bool:
+        """Whether Haar must run on this frame (nothing tracked, or its turn)."""
+        return not self.faces or self._since >= self.every - 1
 
-    def steady(self, crops: Sequence[np.ndarray]) -> bool:
-        """Whether every carried crop looks like the previous frame's."""
-        return all(self._same(a, b) for a, b in zip(crops, self._crops, strict=True))
+    def follow(self, image: np.ndarray) -> list[Followed]:
+        """Each carried face matched in ``image`` (BGR or grey, source pixels), in order."""
+        return [self.follow_one(image, face) for face in self.faces]
 
-    def coast(
-        self, found: Sequence[Box], crop: Callable[[Box], np.ndarray]
-    ) -> list[tuple[Box, np.ndarray]]:
-        """The tracked faces Haar missed this time that still look the same (box, crop)."""
-        kept = []
-        for box, old, missed in zip(self._boxes, self._crops, self._coasted, strict=True):
-            if missed >= self.max_coast or any(iou(box, f) >= SAME_FACE_IOU for f in found):
-                continue
-            face = crop(box)
-            if self._same(face, old):
-                kept.append((box, face))
-        return kept
+    def arrived(self, image: np.ndarray, followed: Sequence[Followed]) -> bool:
+        """Whether something changed, since the last Haar run, away from the carried faces."""
+        if self._thumb is None or self.arrival_change <= 0:
+            return False
+        change = np.abs(thumbnail(image) - self._thumb)
+        for r in [*self._watched, *(f.region for f in followed)]:
+            x0, y0 = max(r.x // CELL - 1, 0), max(r.y // CELL - 1, 0)
+            change[y0 : (r.y + r.h) // CELL + 2, x0 : (r.x + r.w) // CELL + 2] = 0
+        return bool(change.max() > self.arrival_change)
+
+    def present(self, followed: Sequence[Followed]) -> bool:
+        """Whether every followed face matched well enough to be carried without Haar."""
+        return all(f.score >= self.min_match for f in followed)
+
+    def coast(self, followed: Sequence[Followed], found: Sequence[Box]) -> list[int]:
+        """Indices of the carried faces Haar missed this run that may stay (still matching)."""
+        return [
+            k
+            for k, (face, f) in enumerate(zip(self.faces, followed, strict=True))
+            if face.missed < self.max_coast
+            and f.score >= self.min_match
+            and not any(iou(f.box, b) >= SAME_FACE_IOU for b in found)
+        ]
 
     def update(
         self,
-        boxes: Sequence[Box],
-        crops: Sequence[np.ndarray],
-        detected: bool,
-        coasted: Sequence[Box] = (),
+        found: Sequence[tuple[Box, Box, np.ndarray]],
+        kept: Sequence[tuple[int, Followed]] = (),
+        detected: bool = True,
     ) -> None:
-        """After a frame: its boxes and crops, whether Haar ran, and which boxes coasted."""
-        if detected:  # (carried frames keep the boxes, so the counts stay)
-            before = dict(zip(self._boxes, self._coasted, strict=True))
-            self._coasted = [before.get(b, 0) + 1 if b in coasted else 0 for b in boxes]
-        self._boxes = list(boxes)
-        self._crops = list(crops)
+        """After a frame: the faces Haar ``found`` (box, region, crop) and the carried faces
+        ``kept`` (index into the carried list, where it was followed to)."""
+        faces = [Carried(b, r, self._reference(b, c)) for b, r, c in found]
+        faces += [
+            Carried(f.box, f.region, self.faces[k].ref, self.faces[k].missed + detected)
+            for k, f in kept
+        ]
+        self.faces = faces
         self._since = 0 if detected else self._since + 1
 
-    def _same(self, a: np.ndarray, b: np.ndarray) -> bool:
-        return cv2.norm(a, b, cv2.NORM_L1) <= self.max_change * a.size
+    def watch(self, image: np.ndarray) -> None:
+        """After a Haar run: the thumbnail and face regions arrivals are looked for against."""
+        if self.arrival_change > 0:
+            self._thumb = thumbnail(image)
+            self._watched = [f.region for f in self.faces]
+
+    def _reference(self, box: Box, crop: np.ndarray) -> np.ndarray:
+        """The reference for a face Haar found: its crop, unless it is a carried face found
+        again with clearly less contrast (fading out, blurring, half gone): then the older,
+        stronger reference stays, so that what is left behind cannot become the reference."""
+        old = next((f.ref for f in self.faces if iou(f.box, box) >= SAME_FACE_IOU), None)
+        if old is not None and crop.std() < WEAKER * old.std():
+            return old
+        return crop
+
+    def follow_one(self, image: np.ndarray, face: Carried) -> Followed:
+        """Where ``face`` is in ``image``: the best match in a window around its region."""
+        r = face.region
+        pad = round(r.w * self.search)
+        n = SIZE + 2 * round(SIZE * self.search)
+        window = crop_face(image, Box(r.x - pad, r.y - pad, r.w + 2 * pad, r.h + 2 * pad), n)
+        if face.ref.std() < MIN_CONTRAST:  # a flat reference matches anything: no evidence
+            best, lx, ly = 0.0, (n - SIZE) // 2, (n - SIZE) // 2
+        else:
+            scores = cv2.matchTemplate(window, face.ref, cv2.TM_CCOEFF_NORMED)
+            _, best, _, (lx, ly) = cv2.minMaxLoc(scores)
+        step = (r.w + 2 * pad) / n  # source pixels per window pixel
+        dx, dy = round((lx - (n - SIZE) / 2) * step), round((ly - (n - SIZE) / 2) * step)
+        crop = np.ascontiguousarray(window[ly : ly + SIZE, lx : lx + SIZE])
+        box = Box(face.box.x + dx, face.box.y + dy, face.box.w, face.box.h)
+        region = Box(r.x + dx, r.y + dy, r.w, r.h)
+        return Followed(box, region, crop, float(best) if np.isfinite(best) else 0.0)
+
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """The mean grey of each ``CELL`` x ``CELL`` cell (float32)."""
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (w // CELL, h // CELL), interpolation=cv2.INTER_AREA)
+    return small.astype(np.float32).mean(axis=2) if small.ndim == 3 else small.astype(np.float32)

@@ -79,11 +79,12 @@ class ModelConfig:
 class FacesConfig:
     cascade: str = ""  # "" = opencv's haarcascade_frontalface_default.xml (pip or apt path)
     detect_width: int = 480
-    detect_every: int = 8  # Haar every N-th frame; tracked boxes carry over in between
-    carry_max_change: float = 30.0  # ...unless a face's 48x48 crop changed more (mean |diff|)
+    detect_every: int = 8  # Haar every N-th frame; tracked faces are followed in between
+    carry_min_match: float = 0.7  # ...while their crop matches the confirmed one this well
     max_coast: int = 1  # Haar runs a tracked face may be missed while its crop still matches
+    arrival_change: float = 20.0  # mean grey change of a 16 px cell away from faces: run Haar
     scale_factor: float = 1.1
-    min_neighbors: int = 5
+    min_neighbors: int = 8
     min_size: int = 36  # at detect_width 480: a 48 px face in a 640 px frame
     max_faces: int = 8
     # Crop geometry measured with `python -m edge.tools.measure_margin <fer2013>/val --limit 300`
@@ -97,7 +98,8 @@ class FacesConfig:
         _check(64 <= self.detect_width <= 4096, "faces.detect_width", "in [64, 4096]")
         _check(1 <= self.detect_every <= 30, "faces.detect_every", "in [1, 30]")
         _check(0 <= self.max_coast <= 10, "faces.max_coast", "in [0, 10]")
-        _check(0 <= self.carry_max_change <= 255, "faces.carry_max_change", "in [0, 255]")
+        _check(0 <= self.arrival_change <= 255, "faces.arrival_change", "in [0, 255] (0: off)")
+        _check(-1 <= self.carry_min_match <= 1, "faces.carry_min_match", "in [-1, 1]")
         _check(1.01 <= self.scale_factor <= 2.0, "faces.scale_factor", "in [1.01, 2.0]")
         _check(0 <= self.min_neighbors <= 50, "faces.min_neighbors", "in [0, 50]")
         _check(self.min_size >= 8, "faces.min_size", ">= 8")
@@ -111,13 +113,15 @@ class TrackingConfig:
     iou_min: float = 0.3
     max_missed: int = 5
     ema_alpha: float = 0.3
-    hysteresis: float = 0.15
+    hysteresis: float = 0.15  # the smoothed label moves to a class leading the EMA by more...
+    follow_frames: int = 4  # ...or to one that has led for this many frames in a row
 
     def __post_init__(self) -> None:
         _check(0 < self.iou_min < 1, "tracking.iou_min", "in (0, 1)")
         _check(self.max_missed >= 0, "tracking.max_missed", ">= 0")
         _check(0 < self.ema_alpha <= 1, "tracking.ema_alpha", "in (0, 1]")
         _check(0 <= self.hysteresis < 1, "tracking.hysteresis", "in [0, 1)")
+        _check(1 <= self.follow_frames <= 30, "tracking.follow_frames", "in [1, 30]")
 
 
 @dataclass(frozen=True)

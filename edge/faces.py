@@ -32,7 +32,8 @@ def find_cascade(configured: str = "") -> Path:
 
 
 class HaarFaceDetector:
-    """``detect(grey) -> list[Box]`` in the grey image's pixels, largest first."""
+    """``detect(grey) -> list[Box]`` in the grey image's pixels, largest first; a box lying
+    mostly inside a larger one (Haar finding part of a face as a face) is dropped."""
 
     def __init__(
         self,
@@ -62,4 +63,18 @@ class HaarFaceDetector:
         )
         boxes = [Box(int(x), int(y), int(w), int(h)) for x, y, w, h in found]
         boxes.sort(key=lambda b: b.w * b.h, reverse=True)
-        return boxes[: self.max_faces]
+        kept: list[Box] = []
+        for box in boxes:  # a box mostly inside a larger one is a part of that face
+            if all(_inside(box, big) < NESTED for big in kept):
+                kept.append(box)
+        return kept[: self.max_faces]
+
+
+NESTED = 0.5  # a box with this much of its area inside a larger box is dropped
+
+
+def _inside(small: Box, big: Box) -> float:
+    """The fraction of ``small``'s area that lies inside ``big``."""
+    ix = max(0, min(small.x + small.w, big.x + big.w) - max(small.x, big.x))
+    iy = max(0, min(small.y + small.h, big.y + big.h) - max(small.y, big.y))
+    return ix * iy / max(small.w * small.h, 1)

@@ -66,7 +66,12 @@ class Pipeline:
         self.tracker = tracker
         self.faces = faces
         self.timer = timer or StageTimer()
-        self.carry = BoxCarry(faces.detect_every, faces.carry_max_change, faces.max_coast)
+        self.carry = BoxCarry(
+            faces.detect_every,
+            faces.carry_min_match,
+            faces.max_coast,
+            arrival_change=faces.arrival_change,
+        )
 
     @classmethod
     def from_config(
@@ -81,37 +86,45 @@ class Pipeline:
         detector = HaarFaceDetector(
             f.cascade, f.scale_factor, f.min_neighbors, f.min_size, f.max_faces
         )
-        tracker = Tracker(labels, t.iou_min, t.max_missed, t.ema_alpha, t.hysteresis)
+        tracker = Tracker(
+            labels, t.iou_min, t.max_missed, t.ema_alpha, t.hysteresis, t.follow_frames
+        )
         return cls(detector, classifier, tracker, f, timer)
 
     def process(self, frame: Frame, index: int, ts: float) -> FrameResult:
-        t = self.timer
-        carried = self.carry.boxes()
-        crops = [] if carried is None else [self._crop(frame, b) for b in carried]
-        with t("detect"):  # one sample per frame: Haar, or ~0 when the boxes carry over
-            detected = carried is None or not self.carry.steady(crops)
-            boxes = self._detect(frame) if detected or carried is None else carried
-        coasted: list[Box] = []
+        t, carry = self.timer, self.carry
+        followed = []
+        for face in carry.faces:  # the carried faces' crops, where they moved to
+            with t("crop"):
+                followed.append(carry.follow_one(frame.bgr, face))
+        detected = carry.due() or not carry.present(followed) or carry.arrived(frame.bgr, followed)
+        with t("detect"):  # one sample per frame: Haar, or ~0 when the faces carry over
+            boxes = self._detect(frame) if detected else []
+        found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
         if detected:
-            crops = [self._crop(frame, b) for b in boxes]
-            for box, crop in self.carry.coast(boxes, lambda b: self._crop(frame, b)):
-                boxes.append(box)
-                crops.append(crop)
-                coasted.append(box)
+            kept = [(k, followed[k]) for k in carry.coast(followed, boxes)]
+        else:
+            kept = list(enumerate(followed))
+        boxes += [f.box for _, f in kept]
+        crops = [c for _, _, c in found] + [f.crop for _, f in kept]
         scores = []
-        for face in crops:
+        for crop in crops:
             with t("infer"):
-                scores.append(self.classifier.classify(face))
+                scores.append(self.classifier.classify(crop))
         with t("track"):
             faces = self.tracker.update(boxes, scores)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("frame %d: %s", index, [(f.id, f.emotion, f.smoothed) for f in faces])
-        self.carry.update(boxes, crops, detected, coasted)
+        carry.update(found, kept, detected)
+        if detected:
+            carry.watch(frame.bgr)
         return FrameResult(index, ts, tuple(faces))
 
-    def _crop(self, frame: Frame, box: Box) -> np.ndarray:
+    def _region(self, box: Box) -> Box:
+        return crop_box(box, self.faces.crop_margin, self.faces.crop_shift_y)
+
+    def _crop(self, frame: Frame, region: Box) -> np.ndarray:
         with self.timer("crop"):
-            region = crop_box(box, self.faces.crop_margin, self.faces.crop_shift_y)
             return crop_face(frame.bgr, region)
 
     def _detect(self, frame: Frame) -> list[Box]:

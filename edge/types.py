@@ -43,7 +43,7 @@ class Face:
         id: the track id, stable across frames while the face stays in view.
         box: the Haar box in source-frame pixels.
         emotion: the raw top-1 label of this frame.
-        smoothed: the track's smoothed label (EMA with hysteresis).
+        smoothed: the track's smoothed label (see ``edge/tracking.py``).
         scores: the dequantized scores of this frame, in label order.
         smoothed_scores: the track's smoothed scores (the EMA behind ``smoothed``).
     """

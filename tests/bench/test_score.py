@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bench.score import Tally, iou, match, score_clip, score_frame, timing_summary
+from bench.score import (
+    ChangeLatency,
+    ClipScore,
+    Tally,
+    iou,
+    match,
+    score_clip,
+    score_frame,
+    timing_summary,
+)
 
 
 def test_iou_of_hand_made_boxes() -> None:
@@ -36,7 +45,7 @@ def test_score_frame_counts_recall_precision_and_labels() -> None:
     truth = [((0, 0, 100, 100), "happy"), ((200, 0, 100, 100), "sad"), ((0, 300, 100, 100), "fear")]
     pred = [((5, 5, 100, 100), "happy"), ((205, 0, 100, 100), "angry"), ((500, 0, 60, 60), "sad")]
     tally = score_frame(pred, truth)
-    assert tally == Tally(truth=3, predicted=3, matched=2, correct=1)
+    assert tally == Tally(truth=3, predicted=3, matched=2, correct=1, frames=1)
     assert (tally.recall, tally.precision, tally.label_accuracy) == (2 / 3, 2 / 3, 0.5)
 
 
@@ -44,7 +53,8 @@ def test_score_clip_sums_frames_and_handles_empty_ones() -> None:
     face = ((0, 0, 50, 50), "happy")
     frames = [([face], [face]), ([], [face]), ([face], []), ([], [])]
     tally = score_clip(frames)
-    assert tally == Tally(truth=2, predicted=2, matched=1, correct=1)
+    assert tally == Tally(truth=2, predicted=2, matched=1, correct=1, frames=4)
+    assert tally.phantoms_per_100 == 100 * 1 / 4
     assert Tally().recall == Tally().precision == Tally().label_accuracy == 0.0
 
 
@@ -54,3 +64,28 @@ def test_timing_summary() -> None:
     assert stats["ms_p50"] == 10.0 and stats["ms_p95"] == 30.0
     with pytest.raises(ValueError):
         timing_summary([])
+
+
+def test_a_prediction_on_an_ignored_face_is_neither_hit_nor_phantom() -> None:
+    faces = [
+        {"box": [0, 0, 100, 100], "label": "happy", "id": 1},
+        {"box": [300, 0, 100, 100], "label": "sad", "id": 2, "ignore": True},
+    ]
+    pred = [((2, 2, 100, 100), "happy"), ((305, 0, 100, 100), "sad"), ((600, 0, 50, 50), "sad")]
+    clip = ClipScore()
+    clip.add(pred, faces)
+    assert clip.tally == Tally(truth=1, predicted=2, matched=1, correct=1, frames=1)
+    assert clip.report()["phantoms_per_100_frames"] == 100.0  # the one at x=600
+
+
+def test_change_latency_counts_frames_to_the_new_label_and_unreached_changes() -> None:
+    changes = ChangeLatency()
+    said = ["happy"] * 3 + ["happy", "happy", "sad", "sad"]  # true: 3 happy, then 4 sad
+    for k in range(7):
+        changes.add({"a": ("happy" if k < 3 else "sad", said[k])})
+    changes.add({"b": ("fear", None)})  # a leaves; b arrives
+    changes.add({"b": ("angry", "fear")})  # b changes, never shown: unreached at the end
+    report = changes.report()
+    assert changes.latencies == [2]
+    assert report["changes"] == 2 and report["changes_unreached"] == 1
+    assert report["change_frames_p50"] == 2 and report["change_frames_p95"] == 2

@@ -20,6 +20,11 @@ from tests.fakes import FakeClassifier, one_hot
 STAGES = {"capture", "detect", "crop", "infer", "postprocess"}
 
 
+def true_face(i: int) -> dict:
+    """Frame i's face in the truth: happy for frames 0-5, then sad (the fake always says happy)."""
+    return {"box": [20 + 4 * i + 50, 90, 110, 110], "label": "happy" if i < 6 else "sad"}
+
+
 @pytest.fixture
 def clip(tmp_path: Path, head_bgr: np.ndarray) -> Path:
     """Twelve frames with one head moving right, and a truth file in make_clip's format."""
@@ -31,7 +36,7 @@ def clip(tmp_path: Path, head_bgr: np.ndarray) -> Path:
         x = 20 + 4 * i
         canvas[40 : 40 + head_bgr.shape[0], x : x + head_bgr.shape[1]] = head_bgr
         cv2.imwrite(str(folder / f"frame_{i:05d}.png"), canvas)
-        truth.append({"frame": i, "faces": [{"box": [x + 50, 90, 110, 110], "label": "happy"}]})
+        truth.append({"frame": i, "faces": [true_face(i)]})
     (folder / "truth.json").write_text(json.dumps({"frames": truth}))
     return folder
 
@@ -57,7 +62,10 @@ def test_json_last_line_has_the_documented_shape(capsys, clip, fake_backends):
     rc, out = bench(capsys, "--source", str(clip), "--backend", "cpu", "--warmup", "2", "--json")
     assert rc == 0
     result = json.loads(out[-1])
-    assert result["frames"] == 10 and result["backend"] == "cpu" and result["fps"] > 0
+    assert result["frames"] == 10 and result["backend"] == "cpu"
+    # fps = timed frames / their wall time: at most 1 / (mean frame time), and not far below
+    per_frame = 1000.0 / result["frame_ms"]["mean_ms"]
+    assert 0.5 * per_frame <= result["fps"] <= per_frame * 1.01
     assert set(result["stages"]) == STAGES
     for stage in result["stages"].values():
         assert {"p50_ms", "p95_ms", "p99_ms"} <= set(stage)
@@ -66,13 +74,28 @@ def test_json_last_line_has_the_documented_shape(capsys, clip, fake_backends):
     assert "stage (ms)" in out[0]  # the table for people comes first
 
 
-def test_truth_adds_recall_and_label_accuracy(capsys, clip, fake_backends):
+def test_truth_adds_recall_phantoms_and_label_accuracy(capsys, clip, fake_backends):
     truth = clip / "truth.json"
     argv = ["--source", str(clip), "--backend", "cpu", "--truth", str(truth), "--json"]
     rc, out = bench(capsys, *argv, "--preload", "--warmup", "0")
     result = json.loads(out[-1])
-    assert rc == 0 and result["truth_faces"] == 12
-    assert result["recall"] == 1.0 and result["label_accuracy"] == 1.0
+    assert rc == 0 and result["truth_faces"] == 12 and result["recall"] == 1.0
+    assert result["phantoms_per_100_frames"] == 0.0
+    # 6 of 12 faces are happy: the always-happy fake is right on those only, smoothed or raw
+    assert result["label_accuracy"] == result["label_accuracy_raw"] == 0.5
+    assert result["changes"] == 1 and result["changes_unreached"] == 1  # happy never turns sad
+
+
+def test_truth_as_bare_lists_of_faces_and_a_face_that_is_not_there(capsys, clip, fake_backends):
+    frames = [[true_face(i)] for i in range(10)] + [[], []]  # the head is still in frames 10, 11
+    truth = clip / "lists.json"
+    truth.write_text(json.dumps({"frames": frames}))
+    argv = ["--source", str(clip), "--backend", "cpu", "--truth", str(truth), "--json"]
+    rc, out = bench(capsys, *argv, "--warmup", "0")
+    result = json.loads(out[-1])
+    assert rc == 0 and result["truth_faces"] == 10 and result["recall"] == 1.0
+    assert result["phantoms_per_100_frames"] == pytest.approx(100 * 2 / 12, abs=1e-3)
+    assert result["label_accuracy"] == 0.6
 
 
 def test_loop_runs_past_the_end_of_the_source(capsys, clip, fake_backends):
@@ -111,12 +134,24 @@ def test_model_only_times_a_real_tiny_model(capsys):
     assert result["stages"]["infer"]["n"] == 1000 and result["backend"] == "cpu"
 
 
-def test_a_bad_truth_file_is_one_line(capsys, clip, fake_backends, tmp_path):
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("{}", '{"frames": [...]}'),
+        ("[1, 2]", '{"frames": [...]}'),
+        ("not json", "not JSON"),
+        ('{"frames": [[{"box": [1, 2, 3], "label": "happy"}]]}', "frame 0 is not a list of faces"),
+        ('{"frames": [[], [{"box": [1, 2, 3, 4]}]]}', "frame 1 is not a list of faces"),
+        ('{"frames": [{"faces": {"box": [1, 2, 3, 4]}}]}', "frame 0 is not a list of faces"),
+    ],
+)
+def test_a_bad_truth_file_is_one_line_naming_it(capsys, clip, fake_backends, tmp_path, text, why):
     bad = tmp_path / "bad.json"
-    bad.write_text("{}")
+    bad.write_text(text)
     rc = main(["bench", "--source", str(clip), "--backend", "cpu", "--truth", str(bad)])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 1 and err[-1].startswith("edge: error: bench:")
+    assert rc == 1 and len(err) == 1 and "Traceback" not in err[0]
+    assert err[0].startswith(f"edge: error: bench: --truth {bad}: ") and why in err[0]
 
 
 def test_percentiles_are_in_milliseconds():

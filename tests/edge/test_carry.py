@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from edge.config import FacesConfig
@@ -67,3 +68,83 @@ def test_detect_every_1_runs_haar_on_every_frame():
     for i in range(5):
         pipe.process(Frame(scene(True)), i, 0.0)
     assert haar.calls == 5
+
+
+WALL = cv2.GaussianBlur(
+    np.random.default_rng(7).integers(0, 256, (160, 200)).astype(np.float32), (0, 0), 2
+)  # a textured background (grey std ~10), the same in every frame
+
+
+def textured(alpha: float = 0.0, contrast: float = 60.0, x: int = BOX.x) -> np.ndarray:
+    """``WALL`` with a striped face of ``contrast`` (+-) blended in at ``alpha``, at column x."""
+    grey = WALL.copy()
+    stripes = np.where(np.arange(BOX.w) // 6 % 2, contrast, -contrast)[None, :]
+    region = grey[BOX.y : BOX.y + BOX.h, x : x + BOX.w]
+    region += alpha * (grey.mean() + stripes - region)
+    return cv2.cvtColor(np.clip(grey, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+class SeeingFaces:
+    """Finds the face where ``textured`` puts it while its stripes show (as Haar finds faint
+    faces), and nothing once it is gone; counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, grey: np.ndarray) -> list[Box]:
+        self.calls += 1
+        region = grey[BOX.y : BOX.y + BOX.h].astype(np.float32) - WALL[BOX.y : BOX.y + BOX.h]
+        cols = np.flatnonzero(np.abs(region).mean(axis=0) > 4)
+        return [Box(int(cols[0]), BOX.y, BOX.w, BOX.h)] if cols.size else []
+
+
+def test_a_low_contrast_face_that_leaves_is_dropped_on_that_frame():
+    haar = SeeingFaces()
+    pipe = pipeline(haar, detect_every=10)  # type: ignore[arg-type]
+    frames = [textured(1.0, contrast=20)] * 4 + [textured(0.0)] * 4
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [len(r.faces) for r in results] == [1] * 4 + [0] * 4
+
+
+def test_a_faded_view_does_not_become_the_reference_so_the_wall_is_not_kept():
+    haar = SeeingFaces()
+    pipe = pipeline(haar, detect_every=3)  # Haar on frames 0, 3, 6...
+    frames = [textured(1.0)] * 3 + [textured(0.15)] + [textured(0.0)] * 6
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [len(r.faces) for r in results] == [1] * 4 + [0] * 6
+
+
+def test_a_moving_face_is_followed_between_haar_runs():
+    haar = SeeingFaces()
+    pipe = pipeline(haar, detect_every=10)
+    xs = [BOX.x + 3 * i for i in range(9)]
+    results = [pipe.process(Frame(textured(1.0, x=x)), i, 0.0) for i, x in enumerate(xs)]
+    assert haar.calls == 1
+    assert [abs(r.faces[0].box.x - x) <= 1 for r, x in zip(results, xs, strict=True)] == [True] * 9
+    assert {r.faces[0].id for r in results} == {0}
+
+
+def test_a_face_arriving_between_haar_runs_is_found_on_arrival():
+    second = Box(130, 30, 60, 60)
+
+    class Seeing:
+        calls = 0
+
+        def detect(self, grey: np.ndarray) -> list[Box]:
+            self.calls += 1
+            diff = np.abs(grey.astype(np.float32) - WALL)
+            return [b for b in (BOX, second) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 4]
+
+    def two() -> np.ndarray:
+        image = textured(1.0)
+        image[second.y : second.y + second.h, second.x : second.x + second.w] = textured(1.0)[
+            BOX.y : BOX.y + BOX.h, BOX.x : BOX.x + BOX.w
+        ]
+        return image
+
+    haar = Seeing()
+    pipe = pipeline(haar, detect_every=10)  # type: ignore[arg-type]
+    frames = [textured(1.0)] * 3 + [two()] * 5
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [len(r.faces) for r in results] == [1] * 3 + [2] * 5
+    assert haar.calls == 2  # frame 0, and frame 3 where the second face came

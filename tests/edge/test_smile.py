@@ -169,3 +169,41 @@ def test_cli_smile_mode_end_to_end(tmp_path, head_bgr, monkeypatch) -> None:
     sidecar = json.loads(jpgs[0].with_suffix(".json").read_text())
     assert len(sidecar["faces"]) == 3 and sidecar["backend"] == "fake"
     assert all(f["happy"] > 0.6 for f in sidecar["faces"])
+
+
+def test_a_face_that_left_is_not_counted_towards_a_group_smile(tmp_path: Path) -> None:
+    """Two smiling faces, min_faces 2: one leaves before the streak is long enough, between Haar
+    runs; the trigger must not fire on the face still carried from before."""
+    wall = cv2.GaussianBlur(
+        np.random.default_rng(3).integers(0, 256, (160, 240)).astype(np.float32), (0, 0), 2
+    )
+    boxes = [Box(20, 40, 60, 60), Box(150, 40, 60, 60)]
+
+    def scene(*present: int) -> np.ndarray:
+        grey = wall.copy()
+        for k in present:
+            b = boxes[k]
+            stripes = np.where(np.arange(b.w) // 6 % 2, 20.0, -20.0)[None, :]
+            grey[b.y : b.y + b.h, b.x : b.x + b.w] = wall.mean() + stripes
+        return cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+    class Seeing:  # finds a face where the frame differs from the wall
+        def detect(self, grey: np.ndarray) -> list[Box]:
+            diff = np.abs(grey.astype(np.float32) - wall)
+            return [b for b in boxes if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 4]
+
+    happy = FakeClassifier(lambda _f, _i: one_hot("happy"))
+    pipe = Pipeline(Seeing(), happy, Tracker(EMOTIONS), FacesConfig(detect_width=240))
+    camera = SmileCamera(
+        SmileTrigger(TriggerConfig(frames=5, min_faces=2)),
+        CaptureWriter(CaptureConfig(directory=tmp_path)),
+        EMOTIONS,
+        {},
+    )
+    frames = [scene(0, 1)] * 3 + [scene(0)] * 5  # face 1 leaves on frame 3
+    results = []
+    for i, f in enumerate(frames):
+        frame = Frame(f)
+        results.append(camera.apply(frame, pipe.process(frame, i, float(i))))
+    assert [len(r.faces) for r in results] == [2, 2, 2] + [1] * 5
+    assert not any(r.capture for r in results) and not list(tmp_path.iterdir())

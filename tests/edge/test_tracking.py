@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 
 from edge.labels import EMOTIONS
-from edge.tracking import Tracker, iou
+from edge.tracking import Tracker, change_frames, iou
 from edge.types import Box
 from tests.fakes import one_hot
 
@@ -47,3 +48,38 @@ def test_smoothed_label_ignores_single_frame_flips_and_follows_a_real_change():
     changes = [i for i in range(1, len(smooth)) if smooth[i] != smooth[i - 1]]
     assert len(changes) == 1 and smooth[-1] == "sad" and "angry" not in smooth
     assert np.isclose(face.scores.sum(), 1.0)
+
+
+def smoothed_labels(scores: list[np.ndarray], **kw: float) -> list[str]:
+    tracker = Tracker(EMOTIONS, **kw)  # type: ignore[arg-type]
+    return [tracker.update([Box(0, 0, 50, 50)], [s])[0].smoothed for s in scores]
+
+
+def scores_of(top: str, second: str, p: float, q: float) -> np.ndarray:
+    s = np.full(len(EMOTIONS), (1 - p - q) / 5, np.float32)
+    s[EMOTIONS.index(top)], s[EMOTIONS.index(second)] = p, q
+    return s
+
+
+def test_two_close_classes_do_not_lock_the_label_on_the_one_no_longer_favoured():
+    # angry leads at first; then the raw scores alternate, fear ahead 2 frames in 3
+    first = [scores_of("angry", "fear", 0.5, 0.4)] * 10
+    fear, angry = scores_of("fear", "angry", 0.5, 0.4), scores_of("angry", "fear", 0.45, 0.44)
+    smooth = smoothed_labels(first + [fear, fear, angry] * 20)
+    assert smooth[9] == "angry"
+    assert smooth[-30:] == ["fear"] * 30
+
+
+@pytest.mark.parametrize(("alpha", "follow"), [(0.3, 4), (0.5, 1), (0.2, 3)])
+def test_a_change_between_close_classes_reaches_the_new_label_at_the_bound(alpha, follow):
+    # sad takes over with a margin too small for the hysteresis: only the bound moves the label
+    bound = change_frames(alpha, follow)
+    before, after = scores_of("happy", "sad", 0.45, 0.35), scores_of("sad", "happy", 0.45, 0.35)
+    smooth = smoothed_labels([before] * 20 + [after] * 20, ema_alpha=alpha, follow_frames=follow)
+    assert smooth[20 + bound - 1] == "happy" and set(smooth[20 + bound :]) == {"sad"}
+
+
+def test_a_clear_change_is_followed_sooner_than_the_bound():
+    smooth = smoothed_labels([one_hot("happy")] * 20 + [one_hot("sad")] * 20)
+    first = smooth.index("sad") - 20
+    assert 1 <= first < change_frames(0.3, 4) == 4
