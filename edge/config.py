@@ -48,6 +48,7 @@ class SourceConfig:
     lores_height: int = 360
     read_retries: int = 10
     retry_delay_s: float = 0.5
+    require_camera: bool = False  # auto = camera or error (always so under systemd)
 
     def __post_init__(self) -> None:
         _check(bool(self.uri), "source.uri", "a non-empty string")

@@ -1,11 +1,16 @@
 """``python -m edge selftest``: on the Pi, check each part and print PASS / FAIL / SKIP.
 
-Parts: TFLite runtime, CPU model, camera frames, Haar on the bundled sample, Edge TPU
+Parts: TFLite runtime (and where numpy comes from), CPU model, camera frames, Haar on the
+bundled sample, the Coral (sysfs USB ids or /dev/apex_0, no pycoral needed), the Edge TPU
 delegate (probed in a child process), TPU vs CPU agreement on sample faces. Exit 1 if any FAIL.
+
+The delegate check: no Coral -> SKIP; a Coral but no compiled model -> SKIP with the command
+that makes one; a Coral and a compiled model but a delegate that does not load -> FAIL.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import time
 from collections.abc import Callable
@@ -65,20 +70,25 @@ def sample_faces(cfg: Config, limit: int = 8) -> list[np.ndarray]:
     return faces[:limit]
 
 
-def selftest(cfg: Config) -> int:
+def selftest(
+    cfg: Config,
+    probe: Callable[..., str | None] | None = None,
+    coral: Callable[[], str | None] | None = None,
+) -> int:
+    """Print one PASS/FAIL/SKIP line per part; 1 if any FAIL. ``probe``/``coral``: test seams."""
     from edge.backends.cpu import CpuClassifier
-    from edge.backends.probe import probe_edgetpu
-    from edge.backends.tflite import runtime
+    from edge.backends.probe import find_coral, probe_edgetpu
 
     report = Report()
-    report.check("runtime", lambda: runtime().__name__)
+    report.check("runtime", _runtime)
     cpu: list[CpuClassifier] = []
     report.check("cpu model", lambda: _load_cpu(cfg, cpu))
     report.check("camera", lambda: _camera(cfg))
     faces = sample_faces(cfg)
     report.check("haar", lambda: _need(faces, f"{len(faces)} faces in the bundled sample"))
-    report.check("edgetpu list", _list_edge_tpus)
-    tpu_ok = report.check("edgetpu delegate", lambda: _probe(cfg, probe_edgetpu))
+    found = (coral or find_coral)()
+    report.check("coral", lambda: _coral(found))
+    tpu_ok = report.check("edgetpu delegate", lambda: _probe(cfg, probe or probe_edgetpu, found))
     if tpu_ok and cpu:
         report.check("tpu vs cpu", lambda: _agreement(cfg, cpu[0], faces))
     else:
@@ -116,24 +126,43 @@ def _camera(cfg: Config, frames: int = 10) -> str:
     return f"{source.name}: {frames} frames {sorted(shapes)} at {fps:.1f} fps"
 
 
-def _list_edge_tpus() -> str:
+def _runtime() -> str:
+    import numpy
+
+    from edge.backends.tflite import runtime
+
+    module = runtime()
     try:
-        from pycoral.utils.edgetpu import list_edge_tpus
-    except ImportError as exc:
-        raise SkipCheck(
-            f"pycoral not importable ({exc}); the delegate check below suffices"
-        ) from None
-    tpus = list_edge_tpus()
-    return _need(tpus, str(tpus))
+        version = importlib.metadata.version(module.__name__.split(".")[0].replace("_", "-"))
+    except importlib.metadata.PackageNotFoundError:
+        version = "?"
+    return f"{module.__name__} {version}; numpy {numpy.__version__} from {numpy.__path__[0]}"
 
 
-def _probe(cfg: Config, probe: Callable[..., str | None]) -> str:
-    if not cfg.model.edgetpu_path.is_file():
-        raise EdgeError(f"no Edge TPU model at {cfg.model.edgetpu_path}")
-    cause = probe(cfg.model.edgetpu_path, cfg.model.device)
+def _coral(found: str | None) -> str:
+    if not found:
+        raise SkipCheck("no Coral found (USB 1a6e:089a / 18d1:9302 in sysfs, /dev/apex_0)")
+    return found
+
+
+def _probe(cfg: Config, probe: Callable[..., str | None], coral: str | None) -> str:
+    from edge.backends.probe import compile_command
+
+    model = cfg.model.edgetpu_path
+    if not model.is_file():
+        if coral:
+            command = compile_command(cfg.model.path, model)
+            raise SkipCheck(
+                f"no compiled model at {model}; make it on an x86-64 Debian machine with "
+                f"Coral's edgetpu-compiler: {command}"
+            )
+        raise SkipCheck(f"no Coral and no compiled model at {model}")
+    cause = probe(model, cfg.model.device)
+    if cause and coral:
+        raise EdgeError(f"{cause}; see systemd/INSTALL.md for the libedgetpu/runtime pairs")
     if cause:
-        raise EdgeError(cause)
-    return f"{cfg.model.edgetpu_path} on device {cfg.model.device or 'any'}"
+        raise SkipCheck(f"no Coral found; the delegate says: {cause}")
+    return f"{model} on device {cfg.model.device or 'any'}"
 
 
 def _agreement(cfg: Config, cpu, faces: list[np.ndarray]) -> str:

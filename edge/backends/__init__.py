@@ -1,8 +1,10 @@
 """Backend choice: ``load_classifier(model_cfg, backend)``.
 
 ``auto`` probes the Edge TPU in a child process and, on any failure, logs one WARNING with the
-cause and runs on the CPU. A TPU classifier is wrapped in ``FailoverClassifier``, so a TPU that
-fails mid-run (USB pulled) switches to the CPU without stopping the daemon.
+cause and runs on the CPU; when a Coral is plugged in but left unused (no compiled model, or a
+delegate that does not load) the WARNING says so and why. A TPU classifier is wrapped in
+``FailoverClassifier``, so a TPU that fails mid-run (USB pulled) switches to the CPU without
+stopping the daemon.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 
 from edge.backends.base import Classifier
 from edge.backends.cpu import CpuClassifier
-from edge.backends.probe import probe_edgetpu
+from edge.backends.probe import compile_command, find_coral, probe_edgetpu
 from edge.backends.tflite import DELEGATE_ERRORS, check_model, first_line, make_interpreter
 from edge.config import ModelConfig
 from edge.errors import BackendUnavailable
@@ -55,6 +57,7 @@ def load_classifier(
     cfg: ModelConfig,
     backend: str | None = None,
     probe: Callable[..., str | None] = probe_edgetpu,
+    coral: Callable[[], str | None] = find_coral,
 ) -> Classifier:
     """The classifier for ``backend`` (default ``cfg.backend``): auto | edgetpu | cpu.
 
@@ -72,7 +75,16 @@ def load_classifier(
     if backend == "cpu":
         return make_cpu()
     if backend == "auto" and not cfg.edgetpu_path.is_file():
-        log.warning("no Edge TPU model at %s; running on CPU", cfg.edgetpu_path)
+        if found := coral():
+            log.warning(
+                "a Coral is present (%s) but unused: no compiled model at %s; running on CPU. "
+                "Make it on an x86-64 machine with: %s",
+                found,
+                cfg.edgetpu_path,
+                compile_command(cfg.path, cfg.edgetpu_path),
+            )
+        else:
+            log.warning("no Edge TPU model at %s; running on CPU", cfg.edgetpu_path)
         return make_cpu()
     from edge.backends.edgetpu import EdgeTpuClassifier
 
@@ -89,5 +101,7 @@ def load_classifier(
             return FailoverClassifier(tpu, make_cpu)
     if backend == "edgetpu":
         raise BackendUnavailable(f"Edge TPU unavailable: {cause} (try --backend cpu or auto)")
+    if found := coral():
+        cause += f" (a Coral is present but unused: {found})"
     log.warning("Edge TPU unavailable, running on CPU: %s", cause)
     return make_cpu()

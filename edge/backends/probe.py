@@ -3,6 +3,10 @@
 A mismatched libedgetpu can segfault the process that loads it, so the daemon never loads the
 delegate for the first time in its own process. The child loads it, runs one inference and exits
 0; otherwise it prints the cause on stderr and exits 2 (or dies by a signal).
+
+``find_coral()`` tells whether a Coral is plugged in without pycoral or libedgetpu: a USB
+Accelerator from its sysfs ids (1a6e:089a before its firmware is loaded, 18d1:9302 after), a
+PCIe/M.2 Coral from ``/dev/apex_0``. Both roots are parameters, so tests use a fake tree.
 """
 
 from __future__ import annotations
@@ -16,6 +20,40 @@ import numpy as np
 
 PROBE_TIMEOUT_S = 60.0
 MARK = "probe-error: "
+SYSFS_USB = Path("/sys/bus/usb/devices")
+DEV = Path("/dev")
+CORAL_USB_IDS = {
+    ("1a6e", "089a"): "before firmware load",
+    ("18d1", "9302"): "firmware loaded",
+}
+
+
+def find_coral(sysfs_usb: Path = SYSFS_USB, dev: Path = DEV) -> str | None:
+    """A one-line description of the first Coral found, else None."""
+    if (dev / "apex_0").exists():
+        return f"PCIe Coral at {dev / 'apex_0'}"
+    try:
+        devices = sorted(sysfs_usb.iterdir())
+    except OSError:
+        return None
+    for path in devices:
+        try:
+            ids = (
+                (path / "idVendor").read_text().strip(),
+                (path / "idProduct").read_text().strip(),
+            )
+        except OSError:
+            continue
+        if ids in CORAL_USB_IDS:
+            return f"USB Coral {ids[0]}:{ids[1]} ({CORAL_USB_IDS[ids]}) at {path}"
+    return None
+
+
+def compile_command(model: Path, edgetpu_model: Path) -> str:
+    """The command that makes ``edgetpu_model`` from the int8 ``model`` (x86-64 Debian only)."""
+    made = edgetpu_model.parent / f"{model.stem}_edgetpu.tflite"
+    cmd = f"edgetpu_compiler -s -o {edgetpu_model.parent} {model}"
+    return cmd if made == edgetpu_model else f"{cmd} && mv {made} {edgetpu_model}"
 
 
 def probe_edgetpu(model_path: Path, device: str = "") -> str | None:

@@ -42,10 +42,12 @@ class PicameraSource:
         self.name = "picamera"
         try:
             from picamera2 import Picamera2
-        except ImportError as exc:
+        except Exception as exc:  # ValueError too: "numpy.dtype size changed" (numpy ABI)
+            cause = (str(exc).strip().splitlines() or [""])[0]
             raise SourceUnavailable(
-                f"picamera2 is not importable ({exc}): apt install python3-picamera2 and make "
-                "the venv with --system-site-packages"
+                f"picamera2 is not importable ({type(exc).__name__}: {cause}): "
+                "apt install python3-picamera2, make the venv with --system-site-packages and "
+                "keep apt's numpy in it (systemd/install.sh does)"
             ) from None
         if not Picamera2.global_camera_info():
             raise SourceUnavailable("no Raspberry Pi camera found (libcamera lists none)")
