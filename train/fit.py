@@ -174,6 +174,8 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
         raise FileNotFoundError(f"{out / STATE_FILE}: nothing to resume (no finished epoch)")
     if not resume and (out / STATE_FILE).exists():
         raise FileExistsError(f"{out}: already holds a run; pass --resume or choose another --out")
+    if resume:
+        _check_same_distillation(cfg, out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
 
@@ -221,6 +223,22 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
             shuffle=False,  # the dataset reshuffles itself each epoch
         )
     return read_state(out)
+
+
+def _check_same_distillation(cfg: FitConfig, out: Path) -> None:
+    """A resumed run keeps its compiled loss, so its targets must keep the same shape.
+
+    (Alpha and temperature come back with the checkpoint's loss; the flags only choose the data.)
+    """
+    path = out / "config.json"
+    before = json.loads(path.read_text()) if path.is_file() else {}
+    if bool(before.get("teacher")) != bool(cfg.teacher):
+        was = (
+            f"with --teacher {before['teacher']}" if before.get("teacher") else "without --teacher"
+        )
+        raise ValueError(f"{out} was trained {was}; resume it with the same distillation flags")
+    if cfg.teacher and before.get("distill_on", "clean") != cfg.distill_on:
+        raise ValueError(f"{out} was trained with --distill-on {before.get('distill_on')}")
 
 
 def _loss_and_metrics(cfg: FitConfig) -> dict:

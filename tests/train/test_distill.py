@@ -156,3 +156,16 @@ def test_missing_teacher_is_one_line_and_exit_1(fer_and_teacher, tmp_path, capsy
     assert _fit(data, tmp_path / "run", tmp_path / "nope.keras", "--epochs 1") == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nope.keras" in err[0] and "Traceback" not in err[0]
+
+
+def test_resume_refuses_to_drop_or_add_the_teacher(fer_and_teacher, tmp_path, capsys):
+    data, teacher = fer_and_teacher
+    out = tmp_path / "run"
+    out.mkdir()
+    # What a finished epoch of a distilled run leaves behind (no training needed to check).
+    (out / "state.json").write_text(json.dumps({"epochs_done": 1, "best_val_accuracy": 0.5}))
+    (out / "config.json").write_text(json.dumps({"teacher": str(teacher), "distill_on": "clean"}))
+    assert _fit(data, out, None, "--epochs 2 --resume") == 1
+    assert "resume it with the same distillation flags" in capsys.readouterr().err
+    assert _fit(data, out, teacher, "--epochs 2 --resume --distill-on augmented") == 1
+    assert "--distill-on clean" in capsys.readouterr().err
