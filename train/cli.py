@@ -47,7 +47,7 @@ def nonnegative_float(text: str) -> float:
 
 
 def _add_fit_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--arch", choices=("seed", "edge"), default="edge", help="architecture")
+    p.add_argument("--arch", choices=("seed", "edge", "fast"), default="edge", help="architecture")
     p.add_argument("--data", required=True, type=Path, help="FER-2013 folder root or fer2013.csv")
     p.add_argument("--epochs", type=positive_int, default=30, help="epochs (default 30)")
     p.add_argument("--batch-size", type=positive_int, default=128)
@@ -94,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", required=True, type=Path, help="run folder, e.g. runs/edge-adam")
     fit.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
     fit.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
+    kd = fit.add_argument_group("distillation (train/distill.py)")
+    kd.add_argument("--teacher", type=Path, help="distill from this .keras model's scores")
+    kd.add_argument("--distill-alpha", type=float, default=0.5, help="weight of the KD term")
+    kd.add_argument("--temperature", type=float, default=4.0, help="softmax temperature")
+    kd.add_argument(
+        "--distill-on",
+        choices=("clean", "augmented"),
+        default="clean",
+        help="teacher scores once on clean images (cached) or on every augmented batch",
+    )
 
     cmp = sub.add_parser(
         "compare-optimizers",
@@ -148,6 +158,10 @@ def _fit_config(args: argparse.Namespace, optimizer: str, out: Path):
         seed=args.seed,
         augment=not args.no_augment,
         limit=args.limit,
+        teacher=str(args.teacher) if getattr(args, "teacher", None) else None,
+        distill_alpha=getattr(args, "distill_alpha", 0.5),
+        temperature=getattr(args, "temperature", 4.0),
+        distill_on=getattr(args, "distill_on", "clean"),
     )
 
 

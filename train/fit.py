@@ -45,6 +45,10 @@ class FitConfig:
     seed: int = 0
     augment: bool = True
     limit: int | None = None  # use only the first N training images (smoke runs)
+    teacher: str | None = None  # a .keras model to distill from (train/distill.py)
+    distill_alpha: float = 0.5
+    temperature: float = 4.0
+    distill_on: str = "clean"  # teacher scores on clean images (cached) or each augmented batch
 
     @property
     def base_lr(self) -> float:
@@ -79,10 +83,18 @@ def make_schedule(cfg: FitConfig, steps_per_epoch: int) -> keras.optimizers.sche
 
 
 def make_dataset(
-    split: Split, batch_size: int, training: bool, seed: int, augment: bool = True
+    split: Split,
+    batch_size: int,
+    training: bool,
+    seed: int,
+    augment: bool = True,
+    soft: np.ndarray | None = None,
 ) -> tf.data.Dataset:
+    """Batches of (0..255 pixels, one-hot), or (pixels, [one-hot | soft]) when ``soft`` is given."""
     images = split.images[..., None].astype(np.float32)
     labels = keras.utils.to_categorical(split.labels, NUM_CLASSES).astype(np.float32)
+    if soft is not None:
+        labels = np.concatenate([labels, soft.astype(np.float32)], axis=1)
     ds = tf.data.Dataset.from_tensor_slices((images, labels))
     if training:
         ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
@@ -162,6 +174,8 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
         raise FileNotFoundError(f"{out / STATE_FILE}: nothing to resume (no finished epoch)")
     if not resume and (out / STATE_FILE).exists():
         raise FileExistsError(f"{out}: already holds a run; pass --resume or choose another --out")
+    if resume:
+        _check_same_distillation(cfg, out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
 
@@ -169,11 +183,16 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
     if cfg.limit:
         keep = np.random.default_rng(cfg.seed).permutation(len(train_split))[: cfg.limit]
         train_split = Split(train_split.images[keep], train_split.labels[keep], train_split.source)
-    train_ds = make_dataset(train_split, cfg.batch_size, True, cfg.seed, cfg.augment)
-    val_ds = make_dataset(val_split, 256, False, cfg.seed)
+    if cfg.teacher:
+        train_ds, val_ds = _distill_datasets(cfg, train_split, val_split, out)
+    else:
+        train_ds = make_dataset(train_split, cfg.batch_size, True, cfg.seed, cfg.augment)
+        val_ds = make_dataset(val_split, 256, False, cfg.seed)
     steps = int(np.ceil(len(train_split) / cfg.batch_size))
 
     if resume:
+        from train import distill  # noqa: F401  (registers the distillation loss and metric)
+
         model = keras.models.load_model(out / LAST)
         # The schedule follows the optimizer's step count, so rebuilding it for this --epochs
         # continues the same curve, or re-plans it when a run is lengthened or shortened.
@@ -183,8 +202,7 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
         model = models.build(cfg.arch)
         model.compile(
             optimizer=make_optimizer(cfg.optimizer, make_schedule(cfg, steps), cfg.decay),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
-            metrics=["accuracy"],
+            **_loss_and_metrics(cfg),
         )
         (out / "labels.txt").write_text(labels_text())
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
@@ -205,6 +223,54 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
             shuffle=False,  # the dataset reshuffles itself each epoch
         )
     return read_state(out)
+
+
+def _check_same_distillation(cfg: FitConfig, out: Path) -> None:
+    """A resumed run keeps its compiled loss, so its targets must keep the same shape.
+
+    (Alpha and temperature come back with the checkpoint's loss; the flags only choose the data.)
+    """
+    path = out / "config.json"
+    before = json.loads(path.read_text()) if path.is_file() else {}
+    if bool(before.get("teacher")) != bool(cfg.teacher):
+        was = (
+            f"with --teacher {before['teacher']}" if before.get("teacher") else "without --teacher"
+        )
+        raise ValueError(f"{out} was trained {was}; resume it with the same distillation flags")
+    if cfg.teacher and before.get("distill_on", "clean") != cfg.distill_on:
+        raise ValueError(f"{out} was trained with --distill-on {before.get('distill_on')}")
+
+
+def _loss_and_metrics(cfg: FitConfig) -> dict:
+    if not cfg.teacher:
+        return {
+            "loss": keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+            "metrics": ["accuracy"],
+        }
+    from train.distill import DistillLoss, accuracy_metric
+
+    loss = DistillLoss(cfg.distill_alpha, cfg.temperature, cfg.label_smoothing)
+    return {"loss": loss, "metrics": [accuracy_metric()]}
+
+
+def _distill_datasets(
+    cfg: FitConfig, train_split: Split, val_split: Split, out: Path
+) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """Targets ``[one-hot | teacher scores]``; ``val`` repeats its one-hot (scored on labels)."""
+    from train import distill
+
+    if cfg.distill_on not in distill.DISTILL_ON:
+        raise ValueError(f"--distill-on must be one of {', '.join(distill.DISTILL_ON)}")
+    teacher = distill.load_teacher(Path(cfg.teacher))  # fails fast on a bad path
+    val_onehot = keras.utils.to_categorical(val_split.labels, NUM_CLASSES)
+    val_ds = make_dataset(val_split, 256, False, cfg.seed, soft=val_onehot)
+    if cfg.distill_on == "clean":
+        soft = distill.cached_teacher_scores(teacher, train_split.images, out)
+        train_ds = make_dataset(train_split, cfg.batch_size, True, cfg.seed, cfg.augment, soft=soft)
+    else:
+        train_ds = make_dataset(train_split, cfg.batch_size, True, cfg.seed, cfg.augment)
+        train_ds = distill.with_teacher(train_ds, teacher).prefetch(2)
+    return train_ds, val_ds
 
 
 def read_history(path: Path) -> list[dict[str, float]]:
