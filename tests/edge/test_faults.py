@@ -302,3 +302,26 @@ def test_peak_rss_is_never_below_the_rss_now():
     block = np.ones(8 * 2**20 // 8)  # 8 MiB touched
     assert peak_rss_mb() >= rss_mb() > 8
     del block
+
+
+def test_reading_an_image_folder_keeps_nothing_per_frame(tmp_path):
+    import tracemalloc
+
+    import cv2
+
+    from edge.sources.files import ImageFolderSource
+
+    for i in range(50):
+        cv2.imwrite(str(tmp_path / f"{i:03d}.png"), np.full((8, 8, 3), i, np.uint8))
+    source = ImageFolderSource(tmp_path)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        frames = 0
+        while source.read() is not None:
+            frames += 1
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    kept = [s for s in after.compare_to(before, "filename") if "pathlib" in str(s.traceback)]
+    assert frames == 50 and sum(max(0, s.size_diff) for s in kept) == 0, kept
