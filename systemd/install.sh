@@ -41,8 +41,8 @@ preflight() {
     esac
 }
 
-in_chroot() {
-    command -v systemd-detect-virt >/dev/null && systemd-detect-virt --chroot
+systemd_running() { # sd_booted(3): false in a chroot or a container without systemd
+    [ -d /run/systemd/system ]
 }
 
 CHECK_FAILED=0
@@ -158,9 +158,10 @@ else
 fi
 rm -f "$ETC/.dropin.tmp"
 
-if in_chroot; then
+if ! systemd_running; then
     systemctl enable emotion-edge.service
-    echo "install.sh: in a chroot: udev not reloaded, service enabled but not started"
+    echo "install.sh: systemd is not running (a chroot?): udev not reloaded, service enabled" \
+        "but not started"
 else
     udevadm control --reload-rules && udevadm trigger
     systemctl daemon-reload
