@@ -21,7 +21,7 @@ ARM64_ROOT=${ARM64_ROOT:-/var/tmp/emotion-edge-arm64}
 RELEASES=(bookworm trixie)
 [ $# -eq 0 ] || RELEASES=("$@")
 INCLUDE=python3,python3-venv,python3-pip,ca-certificates,python3-numpy,python3-opencv
-INCLUDE=$INCLUDE,python3-pywt,rsync,systemd,systemd-sysv,dbus,udev
+INCLUDE=$INCLUDE,opencv-data,python3-pywt,rsync,systemd,systemd-sysv,dbus,udev
 CA=${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}
 
 die() {

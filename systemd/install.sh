@@ -101,9 +101,10 @@ preflight
 [ -f "$REPO/constraints-pi-$CODENAME.txt" ] || refuse "no constraints-pi-$CODENAME.txt in $REPO"
 
 # The C-extension stack from apt, all built against apt's numpy; picamera2 on Raspberry Pi OS.
+# opencv-data: the Haar cascades (/usr/share/opencv4/haarcascades), not in python3-opencv.
 apt-get update
 apt-get install -y --no-install-recommends python3-venv python3-pip python3-numpy \
-    python3-opencv rsync
+    python3-opencv opencv-data rsync
 if apt-cache show python3-picamera2 >/dev/null 2>&1; then
     apt-get install -y --no-install-recommends python3-picamera2
 else
