@@ -21,7 +21,7 @@ ARM64_ROOT=${ARM64_ROOT:-/var/tmp/emotion-edge-arm64}
 RELEASES=(bookworm trixie)
 [ $# -eq 0 ] || RELEASES=("$@")
 INCLUDE=python3,python3-venv,python3-pip,ca-certificates,python3-numpy,python3-opencv
-INCLUDE=$INCLUDE,python3-pywt,rsync,systemd,systemd-sysv,dbus,udev
+INCLUDE=$INCLUDE,opencv-data,python3-pywt,rsync,systemd,systemd-sysv,dbus,udev
 CA=${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}
 
 die() {
@@ -84,8 +84,9 @@ check_release() {
     local rel=$1 dir=$ARM64_ROOT/$1 log=$ARM64_ROOT/$1.check.log
     build_tree "$rel" "$dir"
     enter "$dir"
-    rsync -a --delete --exclude .git --exclude '.venv*' --exclude runs --exclude __pycache__ \
-        "$REPO"/ "$dir/root/emotion-edge"/
+    rm -rf "$dir/root/emotion-edge" && mkdir -p "$dir/root/emotion-edge"
+    tar -C "$REPO" --exclude .git --exclude './.venv*' --exclude ./runs --exclude __pycache__ \
+        -cf - . | tar -C "$dir/root/emotion-edge" -xf -
     : >"$log"
     local py venv=/opt/emotion-edge/.venv/bin/python cfg=/etc/emotion-edge/config.toml
     py=$(in_tree "$dir" 'python3 -c "import sys; print(sys.version.split()[0])"')
@@ -96,9 +97,9 @@ check_release() {
     echo "== $rel: install.sh" | tee -a "$log"
     local install=FAIL
     in_tree "$dir" "sh /root/emotion-edge/systemd/install.sh" >>"$log" 2>&1 && install=PASS
-    grep '^check: ' "$log" | sed "s/^/  $rel /"
+    grep '^check: ' "$log" | sed "s/^/  $rel /" || true
     local pip_pkgs
-    pip_pkgs=$(in_tree "$dir" "$venv -m pip freeze --local 2>/dev/null" | tr '\n' ' ')
+    pip_pkgs=$(in_tree "$dir" "$venv -m pip freeze --local 2>/dev/null" | tr '\n' ' ' || true)
 
     echo "== $rel: python -m edge run --source sample" | tee -a "$log"
     local lines run=FAIL
@@ -112,10 +113,10 @@ check_release() {
     st=$(in_tree "$dir" "cd /opt/emotion-edge && $venv -m edge selftest --config $cfg \
         --log-level ERROR 2>&1" || true)
     echo "$st" >>"$log"
-    fails=$(echo "$st" | grep '^FAIL' | cut -d: -f1 | sed 's/^FAIL *//' | tr '\n' ',')
+    fails=$(echo "$st" | grep '^FAIL' | cut -d: -f1 | sed 's/^FAIL *//' | tr '\n' ',' || true)
     [ "$fails" = "camera," ] && echo "$st" | grep -q '^PASS  cpu model' &&
         selftest="PASS (only camera FAILs: none in a chroot)"
-    echo "$st" | grep -E '^(PASS|FAIL|SKIP)' | sed "s/^/  $rel /"
+    echo "$st" | grep -E '^(PASS|FAIL|SKIP)' | sed "s/^/  $rel /" || true
 
     echo "== $rel: the service's auto with no camera" | tee -a "$log"
     local svc rc=0 service=FAIL

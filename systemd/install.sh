@@ -41,8 +41,8 @@ preflight() {
     esac
 }
 
-in_chroot() {
-    command -v systemd-detect-virt >/dev/null && systemd-detect-virt --chroot
+systemd_running() { # sd_booted(3): false in a chroot or a container without systemd
+    [ -d /run/systemd/system ]
 }
 
 CHECK_FAILED=0
@@ -101,9 +101,10 @@ preflight
 [ -f "$REPO/constraints-pi-$CODENAME.txt" ] || refuse "no constraints-pi-$CODENAME.txt in $REPO"
 
 # The C-extension stack from apt, all built against apt's numpy; picamera2 on Raspberry Pi OS.
+# opencv-data: the Haar cascades (/usr/share/opencv4/haarcascades), not in python3-opencv.
 apt-get update
 apt-get install -y --no-install-recommends python3-venv python3-pip python3-numpy \
-    python3-opencv rsync
+    python3-opencv opencv-data rsync
 if apt-cache show python3-picamera2 >/dev/null 2>&1; then
     apt-get install -y --no-install-recommends python3-picamera2
 else
@@ -158,9 +159,10 @@ else
 fi
 rm -f "$ETC/.dropin.tmp"
 
-if in_chroot; then
+if ! systemd_running; then
     systemctl enable emotion-edge.service
-    echo "install.sh: in a chroot: udev not reloaded, service enabled but not started"
+    echo "install.sh: systemd is not running (a chroot?): udev not reloaded, service enabled" \
+        "but not started"
 else
     udevadm control --reload-rules && udevadm trigger
     systemctl daemon-reload

@@ -196,6 +196,7 @@ def test_install_refuses_before_changing_anything():
     assert text.index("\npreflight\n") < first_change
     assert "--upgrade" not in text and "requirements-edge.txt" not in text
     assert '-r "$PREFIX/requirements-pi.txt" -c "$PREFIX/constraints-pi-$CODENAME.txt"' in text
+    assert "python3-opencv opencv-data" in text  # apt's cv2 ships no Haar cascades
     assert 'chmod 0640 "$ETC/config.toml"' in text
     assert 'chown "root:$SERVICE_USER" "$ETC/config.toml"' in text
 
