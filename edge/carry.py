@@ -15,8 +15,9 @@ The reference is always the crop Haar confirmed, never the previous frame's, so 
 on the background after a face slid or faded away cannot match itself into staying.
 
 Arrivals are watched for as cheaply: a 1/``CELL`` thumbnail of the frame is compared with the
-one from the last Haar run, outside the carried faces; a cell whose mean grey changed by more
-than ``arrival_change`` (something came into view) makes Haar run on this frame.
+one from the last Haar run, away from the carried faces (half a side around each); a cell whose
+mean grey changed by more than ``arrival_change`` (something came into view) makes Haar run
+on this frame.
 """
 
 from __future__ import annotations
@@ -93,9 +94,16 @@ class BoxCarry:
             return False
         change = np.abs(thumbnail(image) - self._thumb)
         for r in [*self._watched, *(f.region for f in followed)]:
-            x0, y0 = max(r.x // CELL - 1, 0), max(r.y // CELL - 1, 0)
-            change[y0 : (r.y + r.h) // CELL + 2, x0 : (r.x + r.w) // CELL + 2] = 0
+            m = r.w // 2  # hair, background and shoulders move with a face
+            x0, y0 = max((r.x - m) // CELL, 0), max((r.y - m) // CELL, 0)
+            change[y0 : (r.y + r.h + m) // CELL + 1, x0 : (r.x + r.w + m) // CELL + 1] = 0
         return bool(change.max() > self.arrival_change)
+
+    def recognised(self, box: Box, followed: Sequence[Followed]) -> bool:
+        """Whether a face Haar found at ``box`` is a carried face that still matched its
+        reference this frame (else it is another face, or one that changed: the tracker
+        restarts its smoothing)."""
+        return any(iou(box, f.box) >= SAME_FACE_IOU and f.score >= self.min_match for f in followed)
 
     def present(self, followed: Sequence[Followed]) -> bool:
         """Whether every followed face matched well enough to be carried without Haar."""

@@ -105,6 +105,7 @@ class Pipeline:
             kept = [(k, followed[k]) for k in carry.coast(followed, boxes)]
         else:
             kept = list(enumerate(followed))
+        fresh = [not carry.recognised(b, followed) for b in boxes] + [False] * len(kept)
         boxes += [f.box for _, f in kept]
         crops = [c for _, _, c in found] + [f.crop for _, f in kept]
         scores = []
@@ -112,7 +113,7 @@ class Pipeline:
             with t("infer"):
                 scores.append(self.classifier.classify(crop))
         with t("track"):
-            faces = self.tracker.update(boxes, scores)
+            faces = self.tracker.update(boxes, scores, fresh)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("frame %d: %s", index, [(f.id, f.emotion, f.smoothed) for f in faces])
         carry.update(found, kept, detected)

@@ -79,14 +79,23 @@ class Tracker:
         self.tracks: list[Track] = []
         self._next_id = 0
 
-    def update(self, boxes: Sequence[Box], scores: Sequence[np.ndarray]) -> list[Face]:
-        """Match this frame's boxes (with their scores) to tracks; faces in ``boxes`` order."""
+    def update(
+        self, boxes: Sequence[Box], scores: Sequence[np.ndarray], fresh: Sequence[bool] = ()
+    ) -> list[Face]:
+        """Match this frame's boxes (with their scores) to tracks; faces in ``boxes`` order.
+
+        ``fresh[i]`` says box i shows a new appearance (another face, or the same one changed
+        past recognition): its track keeps the id but restarts its average from these scores.
+        """
         matches = self._match(boxes)
         faces = []
         seen: set[int] = set()
         for i, (box, s) in enumerate(zip(boxes, scores, strict=True)):
             track = matches.get(i) or self._new_track(box, s)
-            if i in matches:
+            if i in matches and i < len(fresh) and fresh[i]:
+                track.box, track.ema, track.label = box, s.astype(np.float32), int(np.argmax(s))
+                track.lead = 0
+            elif i in matches:
                 self._smooth(track, box, s)
             seen.add(track.id)
             top = int(np.argmax(s))

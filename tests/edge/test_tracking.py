@@ -83,3 +83,19 @@ def test_a_clear_change_is_followed_sooner_than_the_bound():
     smooth = smoothed_labels([one_hot("happy")] * 20 + [one_hot("sad")] * 20)
     first = smooth.index("sad") - 20
     assert 1 <= first < change_frames(0.3, 4) == 4
+
+
+def test_a_fresh_face_keeps_its_id_but_restarts_its_smoothing():
+    tracker = Tracker(EMOTIONS)
+    box = Box(0, 0, 50, 50)
+    for _ in range(10):
+        (settled,) = tracker.update([box], [one_hot("happy")])
+    (same,) = tracker.update([box], [one_hot("sad")])
+    (fresh,) = Tracker(EMOTIONS).update([box], [one_hot("happy")])  # a control without reset
+    tracker2 = Tracker(EMOTIONS)
+    for _ in range(10):
+        tracker2.update([box], [one_hot("happy")])
+    (other,) = tracker2.update([box], [one_hot("sad")], fresh=[True])
+    assert same.id == settled.id and same.smoothed == "happy"  # an ordinary frame: smoothed
+    assert other.id == 0 and other.smoothed == "sad"  # another face in the same place
+    assert np.allclose(other.smoothed_scores, one_hot("sad")) and fresh.smoothed == "happy"
