@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -57,7 +58,12 @@ def open_source(
         return ImageFolderSource(path)
     if path.exists():
         return VideoFileSource(path)
-    raise SourceUnavailable(f"source.uri: no such file, folder or camera: {uri}")
+    raise SourceUnavailable(f"source.uri: no such file, folder or camera: {_without_password(uri)}")
+
+
+def _without_password(uri: str) -> str:
+    """``uri`` with its ``user:password@`` part masked: a URL typed here stays out of logs."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1***@", uri)
 
 
 def _open_auto(cfg: SourceConfig, strict: bool, dev: Path) -> Source:

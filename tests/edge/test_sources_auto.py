@@ -80,3 +80,9 @@ def test_service_run_exits_1_with_one_line(no_picamera2, model, tmp_path, capsys
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("edge: error")]
     assert rc == 1 and len(err) == 1
     assert "source auto: no camera" in err[0] and "picamera2 is not importable" in err[0]
+
+
+def test_a_password_in_an_unopenable_uri_is_not_repeated():
+    with pytest.raises(SourceUnavailable) as err:
+        open_source(SourceConfig(uri="rtsp://admin:hunter2@cam.local/stream"))
+    assert "hunter2" not in str(err.value) and "rtsp://***@cam.local/stream" in str(err.value)
