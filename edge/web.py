@@ -47,6 +47,7 @@ WANT_S = 2.0  # keep encoding this long after the last preview request
 EVICT_WAIT_S = 0.5  # how long a new connection waits for the idle one it displaced to close
 IDLE_WAIT_S = 0.05  # how long it waits for some connection to become idle before a refusal
 LOG_EVERY_S = 60.0  # refused connections and failed requests: at most one log line per minute
+CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 SECRET = re.compile(r"(?i)(token=|bearer\s+)[^&\s\"']*")
 
 
@@ -416,6 +417,9 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
+        if isinstance(exc, CLIENT_GONE):  # closed before the whole answer was read: its choice
+            log.debug("http: client %s went away (%s)", client_address[0], type(exc).__name__)
+            return
         self.failures.log(
             logging.WARNING,
             "http: request from %s failed: %s",
@@ -470,7 +474,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             route(self, app, url.path)
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+        except CLIENT_GONE:
             log.debug("http: client %s went away", self.address_string())
 
     def _authorized(self, token: str, query_token: str) -> bool:

@@ -404,3 +404,19 @@ def test_the_token_never_reaches_the_log(sink, caplog):
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "token=***" in logged  # the requests were logged...
     assert TOKEN not in logged  # ...without the secret
+
+
+@pytest.mark.parametrize("gone", [ConnectionResetError, BrokenPipeError])
+def test_a_client_that_hangs_up_mid_answer_is_not_a_failure(sink, caplog, gone):
+    caplog.set_level("DEBUG", logger="edge.web")
+    try:
+        raise gone(104, "Connection reset by peer")
+    except OSError:  # handle_error reads the exception being handled, as socketserver calls it
+        sink._server.handle_error(None, ("127.0.0.1", 5555))
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+    assert "went away" in caplog.text
+    try:
+        raise ValueError("a real bug")
+    except ValueError:
+        sink._server.handle_error(None, ("127.0.0.1", 5555))
+    assert [r for r in caplog.records if r.levelname == "WARNING"]  # still logged
