@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from convert.errors import ConvertError
+from edge.cliargs import OneLineParser, positive_int
 
 if typing.TYPE_CHECKING:
     from convert.pipeline import ConvertOptions
@@ -21,20 +22,6 @@ if typing.TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMMANDS = ("convert", "check", "latency")
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """A bad flag is one line (``prog: error: ...``, exit 2), no usage block."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,11 +13,11 @@ import os
 import signal
 import sys
 import threading
-import typing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge import config as config_mod
+from edge.cliargs import OneLineParser, nonnegative_int, positive_int
 from edge.config import BACKENDS, LOG_LEVELS, MODES, Config
 from edge.errors import EdgeError
 
@@ -25,27 +25,6 @@ if TYPE_CHECKING:
     from edge.smile import SmileCamera
 
 log = logging.getLogger("edge")
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def nonnegative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad flag is one line (``prog: error: ...``, exit 2), no usage block."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

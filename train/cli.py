@@ -7,9 +7,10 @@ import json
 import logging
 import os
 import sys
-import typing
 from collections.abc import Sequence
 from pathlib import Path
+
+from edge.cliargs import OneLineParser, nonnegative_float, positive_float, positive_int
 
 log = logging.getLogger("train")
 
@@ -23,27 +24,6 @@ Train and evaluate the FER-2013 emotion CNNs (7 classes, FER-2013 label order).
 
 DATA is the image-folder root (holding train/ and val/, each <emotion>/*.jpg) or fer2013.csv.
 """
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:  # also NaN
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def nonnegative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
 
 
 def _add_fit_args(p: argparse.ArgumentParser) -> None:
@@ -64,13 +44,6 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--limit", type=positive_int, help="use only the first N training images (smoke runs)"
     )
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """A bad flag is one line (``prog: error: ...``, exit 2), no usage block."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
