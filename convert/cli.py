@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
-    conv = sub.add_parser("convert", help="Keras model -> models/emotion_int8.tflite (+ parity)")
+    conv = sub.add_parser("convert", help="Keras model -> models/NAME_int8.tflite (+ parity)")
     conv.add_argument("model", type=Path, help="trained .keras model (raw 0..255 pixel input)")
     conv.add_argument("--data", type=Path, required=True, help="FER-2013 root with train/ and val/")
     conv.add_argument("--out", type=Path, default=Path("models"), help="output folder")
@@ -52,6 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     conv.add_argument(
         "--require-edgetpu", action="store_true", help="fail when edgetpu_compiler is not on PATH"
+    )
+    conv.add_argument(
+        "--name",
+        default="emotion",
+        help="output stem: emotion (the accurate model, default) or emotion_fast (the CPU model)",
+    )
+    conv.add_argument(
+        "--no-compile",
+        dest="compile",
+        action="store_false",
+        help="skip edgetpu_compiler (a CPU-only model, e.g. the fast one)",
     )
 
     check = sub.add_parser("check", help="Edge TPU readiness report (no compiler needed)")
@@ -179,4 +190,6 @@ def options(args: argparse.Namespace) -> ConvertOptions:
         io_dtype=args.io_dtype,
         max_drop_pp=args.max_drop,
         require_edgetpu=args.require_edgetpu,
+        name=args.name,
+        compile=args.compile,
     )

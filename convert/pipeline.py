@@ -1,8 +1,9 @@
 """``python -m convert MODEL.keras --data DIR --out DIR``: quantize, check, parity, compile.
 
-Writes (atomically) into ``out``: ``emotion_int8.tflite``, ``emotion.labels.txt``,
-``emotion_int8.parity.json`` and, when ``edgetpu_compiler`` is on PATH,
-``emotion_int8_edgetpu.tflite`` with its ``emotion_int8_edgetpu.log``.
+Writes (atomically) into ``out``, for ``--name NAME`` (default ``emotion``, the accurate model;
+``emotion_fast`` is the fast CPU model): ``NAME_int8.tflite``, ``emotion.labels.txt``,
+``NAME_int8.parity.json`` and, when ``edgetpu_compiler`` is on PATH (and not ``--no-compile``),
+``NAME_int8_edgetpu.tflite`` with its ``NAME_int8_edgetpu.log``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +23,9 @@ from convert.tflite_file import read_model
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "emotion_int8.tflite"
-LABELS_NAME = "emotion.labels.txt"
-PARITY_NAME = "emotion_int8.parity.json"
+DEFAULT_NAME = "emotion"
+LABELS_NAME = "emotion.labels.txt"  # one label order for every model (edge/labels.py)
+NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 CALIBRATION_SIZE = 700  # 100 per class; the PTQ guide suggests ~100-500 samples
 
 
@@ -36,6 +38,16 @@ class ConvertOptions:
     io_dtype: str = "uint8"
     max_drop_pp: float = parity.MAX_DROP_PP
     require_edgetpu: bool = False
+    name: str = DEFAULT_NAME  # output stem: NAME_int8.tflite, NAME_int8.parity.json
+    compile: bool = True  # run edgetpu_compiler when it is on PATH
+
+    @property
+    def model_file(self) -> Path:
+        return self.out / f"{self.name}_int8.tflite"
+
+    @property
+    def parity_file(self) -> Path:
+        return self.out / f"{self.name}_int8.parity.json"
 
 
 def validate(opts: ConvertOptions) -> None:
@@ -48,6 +60,10 @@ def validate(opts: ConvertOptions) -> None:
         raise ConvertError(f"{opts.data}: no such data folder")
     if opts.out.exists() and not opts.out.is_dir():
         raise ConvertError(f"{opts.out}: exists and is not a folder")
+    if not NAME_RE.fullmatch(opts.name):
+        raise ConvertError(f"--name {opts.name!r}: use letters, digits, '_' or '-'")
+    if opts.require_edgetpu and not opts.compile:
+        raise ConvertError("--require-edgetpu and --no-compile contradict each other")
     if opts.require_edgetpu and compiler.find_compiler() is None:  # fail before minutes of work
         raise ConvertError(f"--require-edgetpu: {compiler.HOW_TO_GET}")
 
@@ -67,7 +83,7 @@ def run_convert(opts: ConvertOptions) -> int:
     picked = quantize.balanced_sample(train.labels, opts.calibration_size)
     log.info("calibrating on %d training images", len(picked))
     flatbuffer = quantize.to_int8_tflite(model, train.images[picked], opts.io_dtype)
-    target = write_atomic(opts.out / MODEL_NAME, flatbuffer)
+    target = write_atomic(opts.model_file, flatbuffer)
     write_atomic(opts.out / LABELS_NAME, labels_text())
     print(f"wrote {target} ({len(flatbuffer):,} bytes)")
 
@@ -78,13 +94,16 @@ def run_convert(opts: ConvertOptions) -> int:
 
     report = parity.measure(opts.model, target, val.images, val.labels, opts.max_drop_pp)
     report["provenance"] = provenance(opts, target, train.labels[picked])
-    write_atomic(opts.out / PARITY_NAME, json.dumps(report, indent=2) + "\n")
+    write_atomic(opts.parity_file, json.dumps(report, indent=2) + "\n")
     print(parity.format_report(report))
     if not report["passed"]:
         raise ConvertError(
             f"int8 loses {report['accuracy_drop_pp']:.2f} pp (> {opts.max_drop_pp} pp); "
             "use quantization-aware training or change the architecture"
         )
+    if not opts.compile:
+        print(f"--no-compile: kept the CPU model {target}")
+        return 0
     return compile_if_available(target, opts.out, opts.require_edgetpu)
 
 

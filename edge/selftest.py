@@ -2,7 +2,9 @@
 
 Parts: TFLite runtime (and where numpy comes from), CPU model, camera frames, Haar on the
 bundled sample, the Coral (sysfs USB ids or /dev/apex_0, no pycoral needed), the Edge TPU
-delegate (probed in a child process), TPU vs CPU agreement on sample faces. Exit 1 if any FAIL.
+delegate (probed in a child process), TPU vs CPU agreement on sample faces (the compiled model
+against the int8 file it was compiled from, ``[model] tpu_source``: the accurate model, not the
+fast CPU one). Exit 1 if any FAIL.
 
 The delegate check: no Coral -> SKIP; a Coral but no compiled model -> SKIP with the command
 that makes one; a Coral and a compiled model but a delegate that does not load -> FAIL.
@@ -76,32 +78,32 @@ def selftest(
     coral: Callable[[], str | None] | None = None,
 ) -> int:
     """Print one PASS/FAIL/SKIP line per part; 1 if any FAIL. ``probe``/``coral``: test seams."""
-    from edge.backends.cpu import CpuClassifier
     from edge.backends.probe import find_coral, probe_edgetpu
 
     report = Report()
     report.check("runtime", _runtime)
-    cpu: list[CpuClassifier] = []
-    report.check("cpu model", lambda: _load_cpu(cfg, cpu))
+    report.check("cpu model", lambda: _load_cpu(cfg))
     report.check("camera", lambda: _camera(cfg))
     faces = sample_faces(cfg)
     report.check("haar", lambda: _need(faces, f"{len(faces)} faces in the bundled sample"))
     found = (coral or find_coral)()
     report.check("coral", lambda: _coral(found))
     tpu_ok = report.check("edgetpu delegate", lambda: _probe(cfg, probe or probe_edgetpu, found))
-    if tpu_ok and cpu:
-        report.check("tpu vs cpu", lambda: _agreement(cfg, cpu[0], faces))
+    if tpu_ok and cfg.model.tpu_source.is_file():
+        report.check("tpu vs cpu", lambda: _agreement(cfg, faces))
     else:
-        print("SKIP  tpu vs cpu: needs both the Edge TPU and the CPU model", flush=True)
+        print(
+            f"SKIP  tpu vs cpu: needs the Edge TPU and {cfg.model.tpu_source} on the CPU",
+            flush=True,
+        )
     print("selftest: " + ("FAILED" if report.failed else "OK"), flush=True)
     return 1 if report.failed else 0
 
 
-def _load_cpu(cfg: Config, out: list) -> str:
+def _load_cpu(cfg: Config) -> str:
     from edge.backends.cpu import CpuClassifier
 
     clf = CpuClassifier(cfg.model.path, cfg.model.num_threads)
-    out.append(clf)
     return f"{cfg.model.path} input {clf.input_dtype} scale {clf.input_scale:g}"
 
 
@@ -151,7 +153,7 @@ def _probe(cfg: Config, probe: Callable[..., str | None], coral: str | None) -> 
     model = cfg.model.edgetpu_path
     if not model.is_file():
         if coral:
-            command = compile_command(cfg.model.path, model)
+            command = compile_command(cfg.model.tpu_source, model)
             raise SkipCheck(
                 f"no compiled model at {model}; make it on an x86-64 Debian machine with "
                 f"Coral's edgetpu-compiler: {command}"
@@ -165,10 +167,12 @@ def _probe(cfg: Config, probe: Callable[..., str | None], coral: str | None) -> 
     return f"{model} on device {cfg.model.device or 'any'}"
 
 
-def _agreement(cfg: Config, cpu, faces: list[np.ndarray]) -> str:
+def _agreement(cfg: Config, faces: list[np.ndarray]) -> str:
+    from edge.backends.cpu import CpuClassifier
     from edge.backends.edgetpu import EdgeTpuClassifier
 
     tpu = EdgeTpuClassifier(cfg.model.edgetpu_path, cfg.model.device)
+    cpu = CpuClassifier(cfg.model.tpu_source, cfg.model.num_threads)
     _need(faces, "")
     diffs, same = [], 0
     for face in faces:

@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", required=True, type=Path, help="run folder, e.g. runs/edge-adam")
     fit.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
     fit.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
+    fit.add_argument(
+        "--init",
+        type=Path,
+        help="start from this .keras model's weights (same --arch): a second training stage",
+    )
     kd = fit.add_argument_group("distillation (train/distill.py)")
     kd.add_argument("--teacher", type=Path, help="distill from this .keras model's scores")
     kd.add_argument("--distill-alpha", type=float, default=0.5, help="weight of the KD term")
@@ -135,6 +140,7 @@ def _fit_config(args: argparse.Namespace, optimizer: str, out: Path):
         distill_alpha=getattr(args, "distill_alpha", 0.5),
         temperature=getattr(args, "temperature", 4.0),
         distill_on=getattr(args, "distill_on", "clean"),
+        init=str(args.init) if getattr(args, "init", None) else None,
     )
 
 
@@ -228,6 +234,10 @@ def check_paths(args: argparse.Namespace) -> None:
     model = getattr(args, "model", None)
     if model is not None and not model.exists():
         raise FileNotFoundError(f"--model {model}: no such model file")
+    for flag in ("init", "teacher"):
+        path = getattr(args, flag, None)
+        if path is not None and not path.is_file():
+            raise FileNotFoundError(f"--{flag} {path}: no such model file")
     outputs = {
         "fit": ("--out", lambda: args.out / "history.csv"),
         "compare-optimizers": ("--out", lambda: args.out / "optimizers.csv"),

@@ -49,6 +49,7 @@ class FitConfig:
     distill_alpha: float = 0.5
     temperature: float = 4.0
     distill_on: str = "clean"  # teacher scores on clean images (cached) or each augmented batch
+    init: str | None = None  # start from this .keras model's weights (fresh optimizer, schedule)
 
     @property
     def base_lr(self) -> float:
@@ -200,6 +201,8 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
         log.info("resuming %s after epoch %d of %d", out, state["epochs_done"], cfg.epochs)
     else:
         model = models.build(cfg.arch)
+        if cfg.init:
+            init_weights(model, Path(cfg.init))
         model.compile(
             optimizer=make_optimizer(cfg.optimizer, make_schedule(cfg, steps), cfg.decay),
             **_loss_and_metrics(cfg),
@@ -223,6 +226,19 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
             shuffle=False,  # the dataset reshuffles itself each epoch
         )
     return read_state(out)
+
+
+def init_weights(model: keras.Model, source: Path) -> None:
+    """Copy ``source``'s weights into ``model`` (a second stage of training, e.g. a fine-tune
+    with another schedule or distillation recipe). The layer shapes must match."""
+    if not source.is_file():
+        raise FileNotFoundError(f"--init {source}: no such model file")
+    weights = keras.models.load_model(source, compile=False).get_weights()
+    have = [w.shape for w in model.get_weights()]
+    if [w.shape for w in weights] != have:
+        raise ValueError(f"--init {source}: its layers do not match --arch (weights differ)")
+    model.set_weights(weights)
+    log.info("weights from %s", source)
 
 
 def _check_same_distillation(cfg: FitConfig, out: Path) -> None:

@@ -1,16 +1,18 @@
 """Backend choice: ``load_classifier(model_cfg, backend)``.
 
-``auto`` probes the Edge TPU in a child process and, on any failure, logs one WARNING with the
-cause and runs on the CPU; when a Coral is plugged in but left unused (no compiled model, or a
-delegate that does not load) the WARNING says so and why. A TPU classifier is wrapped in
-``FailoverClassifier``, so a TPU that fails mid-run (USB pulled) switches to the CPU without
-stopping the daemon.
+Two models: the Edge TPU runs ``edgetpu_path`` (the accurate model, compiled), the CPU runs
+``path`` (the fast model by default). ``auto`` probes the Edge TPU in a child process and, on any
+failure, logs one WARNING with the cause and runs the CPU model; when a Coral is plugged in but
+left unused (no compiled model, or a delegate that does not load) the WARNING says so and why. A
+TPU classifier is wrapped in ``FailoverClassifier``, so a TPU that fails mid-run (USB pulled)
+switches to the CPU model without stopping the daemon.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -58,8 +60,11 @@ def load_classifier(
     backend: str | None = None,
     probe: Callable[..., str | None] = probe_edgetpu,
     coral: Callable[[], str | None] = find_coral,
+    make_tpu: Callable[[Path, str], Classifier] | None = None,
 ) -> Classifier:
     """The classifier for ``backend`` (default ``cfg.backend``): auto | edgetpu | cpu.
+
+    ``probe``, ``coral`` and ``make_tpu`` (default ``EdgeTpuClassifier``) are the hardware seams.
 
     Raises:
         ModelError: a model file is missing, corrupt or of the wrong shape/type.
@@ -81,19 +86,20 @@ def load_classifier(
                 "Make it on an x86-64 machine with: %s",
                 found,
                 cfg.edgetpu_path,
-                compile_command(cfg.path, cfg.edgetpu_path),
+                compile_command(cfg.tpu_source, cfg.edgetpu_path),
             )
         else:
             log.warning("no Edge TPU model at %s; running on CPU", cfg.edgetpu_path)
         return make_cpu()
-    from edge.backends.edgetpu import EdgeTpuClassifier
+    if make_tpu is None:
+        from edge.backends.edgetpu import EdgeTpuClassifier as make_tpu
 
     # Shape/type errors are the user's to fix: check in-process (no delegate, no allocation).
     check_model(make_interpreter(cfg.edgetpu_path, allocate=False), require_int8=True)
     cause = probe(cfg.edgetpu_path, cfg.device)
     if cause is None:
         try:
-            tpu = EdgeTpuClassifier(cfg.edgetpu_path, cfg.device)
+            tpu = make_tpu(cfg.edgetpu_path, cfg.device)
         except BackendUnavailable as exc:
             cause = str(exc)
         else:

@@ -111,6 +111,8 @@ out = Path(args[args.index("-o") + 1]) if "-o" in args else Path.cwd()
 model = Path(args[-1])
 stem = model.stem + "_edgetpu"
 mode = os.environ.get("FAKE_EDGETPU_MODE", "ok")
+if os.environ.get("FAKE_EDGETPU_TOUCH"):
+    Path(os.environ["FAKE_EDGETPU_TOUCH"]).touch()
 logs = {{"ok": {ok!r}, "cpu": {cpu!r}, "two": {two!r}}}
 if mode == "crash":
     print("ERROR: Didn't find op for builtin opcode 'CONV_2D' version '6'.")
@@ -188,3 +190,27 @@ def test_no_compiler_prints_one_line_unless_required(model_copy, monkeypatch, ca
     assert len(out) == 1 and "x86-64" in out[0] and "coral-edgetpu-stable" in out[0]
     with pytest.raises(ConvertError, match="--require-edgetpu"):
         compile_if_available(model_copy, model_copy.parent, require=True)
+
+
+def test_named_cpu_only_conversion_never_runs_the_compiler(
+    fake_compiler, tiny_keras, fer_dir, tmp_path, monkeypatch, capsys
+):
+    """``--name emotion_fast --no-compile``: the fast CPU model's files, and no compile even
+    with a compiler on PATH (the fake one records that it ran)."""
+    from convert.cli import main
+
+    ran = tmp_path / "compiler-ran"
+    monkeypatch.setenv("FAKE_EDGETPU_TOUCH", str(ran))
+    out = tmp_path / "models"
+    args = [str(tiny_keras), "--data", str(fer_dir), "--out", str(out), "--calibration-size", "21"]
+    assert main([*args, "--name", "emotion_fast", "--no-compile"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "emotion.labels.txt",
+        "emotion_fast_int8.parity.json",
+        "emotion_fast_int8.tflite",
+    ]
+    assert "--no-compile: kept the CPU model" in capsys.readouterr().out
+    assert not ran.exists()
+    # The same fake compiler does run for the default name: the seam above is real.
+    assert main([*args, "--name", "emotion"]) == 0
+    assert ran.exists() and (out / "emotion_int8_edgetpu.tflite").is_file()

@@ -11,12 +11,22 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
-SHIPPED_MODEL = REPO / "models" / "emotion_int8.tflite"
+SHIPPED_MODEL = REPO / "models" / "emotion_int8.tflite"  # the accurate one (the TPU's source)
+SHIPPED_FAST = REPO / "models" / "emotion_fast_int8.tflite"  # the CPU's default
+# Each shipped int8 model: the float model it was converted from, and its golden scores.
+SHIPPED = {
+    "accurate": (SHIPPED_MODEL, SHIPPED_MODEL.with_name("emotion.keras"), DATA / "expected.csv"),
+    "fast": (
+        SHIPPED_FAST,
+        SHIPPED_FAST.with_name("emotion_fast.keras"),
+        DATA / "expected_fast.csv",
+    ),
+}
 
 
 def model_path() -> Path | None:
-    """The shipped CPU model; EDGE_TEST_MODEL may point at a stand-in during development."""
-    path = Path(os.environ.get("EDGE_TEST_MODEL", SHIPPED_MODEL))
+    """The daemon's default CPU model (the fast one); EDGE_TEST_MODEL may name a stand-in."""
+    path = Path(os.environ.get("EDGE_TEST_MODEL", SHIPPED_FAST))
     return path if path.is_file() else None
 
 
@@ -24,9 +34,7 @@ def model_path() -> Path | None:
 def model() -> Path:
     path = model_path()
     if path is None:
-        pytest.skip(
-            f"{SHIPPED_MODEL} is absent (the trained model lands there; or EDGE_TEST_MODEL)"
-        )
+        pytest.skip(f"{SHIPPED_FAST} is absent (the trained model lands there; or EDGE_TEST_MODEL)")
     return path
 
 

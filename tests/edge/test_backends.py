@@ -16,14 +16,10 @@ from edge.backends.cpu import CpuClassifier
 from edge.backends.probe import probe_edgetpu
 from edge.config import ModelConfig
 from edge.errors import BackendUnavailable, ModelError
-from tests.edge.conftest import DATA, SHIPPED_MODEL, model_path
+from tests.edge.conftest import DATA, SHIPPED, model_path
 from tests.fakes import FakeClassifier, one_hot
 
-EXPECTED = DATA / "expected.csv"
 TOLERANCE = 0.02  # one or two quantization steps of a uint8 softmax output
-
-
-FLOAT_MODEL = SHIPPED_MODEL.with_name("emotion.keras")  # what the int8 model was converted from
 FLOAT_TOLERANCE = 0.03  # int8 vs float per score; measured 0.005 at most on these faces
 
 
@@ -40,13 +36,15 @@ def no_edgetpu(edgetpu_present: bool) -> None:
         pytest.skip("an Edge TPU is present: this test is for machines without one")
 
 
-def test_cpu_classifier_scores_real_faces(model, faces48):
+@pytest.mark.parametrize("kind", SHIPPED)
+def test_cpu_classifier_scores_real_faces(kind, faces48):
     keras = pytest.importorskip("keras", reason="the float reference needs keras (workstation)")
-    if model.resolve() != SHIPPED_MODEL.resolve() or not FLOAT_MODEL.is_file():
-        pytest.skip(f"no float model for {model}")
+    model, float_path, _ = SHIPPED[kind]
+    if not model.is_file() or not float_path.is_file():
+        pytest.fail(f"the {kind} model ships as {model} and {float_path}")
     clf = CpuClassifier(model, num_threads=1)
     assert clf.name == "cpu" and clf.input_dtype in (np.uint8, np.int8)
-    float_model = keras.models.load_model(FLOAT_MODEL, compile=False)
+    float_model = keras.models.load_model(float_path, compile=False)
     for face in faces48:
         scores = clf.classify(face)
         assert scores.shape == (7,) and scores.dtype == np.float32
@@ -57,14 +55,14 @@ def test_cpu_classifier_scores_real_faces(model, faces48):
         assert np.abs(scores - want).max() < FLOAT_TOLERANCE, (scores, want)
 
 
-def test_cpu_classifier_matches_golden_scores(model, faces48):
+@pytest.mark.parametrize("kind", SHIPPED)
+def test_cpu_classifier_matches_golden_scores(kind, faces48):
+    model, _, expected = SHIPPED[kind]
     digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
-    rows = list(csv.DictReader(EXPECTED.open())) if EXPECTED.is_file() else []
-    stale = f"{EXPECTED.name} is not for model {digest}: python -m tests.edge.test_backends"
+    rows = list(csv.DictReader(expected.open())) if expected.is_file() else []
     if not rows or rows[0]["model_sha"] != digest:
-        if model.resolve() == SHIPPED_MODEL.resolve():
-            pytest.fail(f"the shipped model changed; {stale}")
-        pytest.skip(stale)  # a stand-in model (EDGE_TEST_MODEL) has no golden scores
+        pytest.fail(f"{expected.name} is not for {model} ({digest}): "
+                    f"python -m tests.edge.test_backends {model}")  # fmt: skip
     clf = CpuClassifier(model)
     for row, face in zip(rows, faces48, strict=True):
         want = np.array([float(row[f"s{i}"]) for i in range(7)])
@@ -72,12 +70,13 @@ def test_cpu_classifier_matches_golden_scores(model, faces48):
 
 
 def write_expected(model: Path) -> None:
-    """Regenerate tests/data/expected.csv for ``model`` (after checking its scores by eye)."""
+    """Regenerate the golden scores of a shipped ``model`` (after checking them by eye)."""
     import cv2
 
+    (expected,) = [g for m, _, g in SHIPPED.values() if m.resolve() == model.resolve()]
     clf = CpuClassifier(model)
     digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
-    with EXPECTED.open("w", newline="") as f:
+    with expected.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["image", "model_sha", *[f"s{i}" for i in range(7)]])
         for path in sorted(DATA.glob("face_*.png")):
@@ -149,6 +148,25 @@ def test_tpu_failing_mid_run_switches_to_cpu(caplog):
     assert len(caplog.records) == 1 and "switching to CPU" in caplog.records[0].getMessage()
 
 
+def test_a_tpu_failing_mid_run_falls_back_to_the_fast_cpu_model(caplog):
+    """The TPU runs the accurate model; its fallback is ``[model] path``, the fast one."""
+    accurate, fast = SHIPPED["accurate"][0], SHIPPED["fast"][0]
+    cfg = ModelConfig(path=fast, edgetpu_path=accurate)  # the compiled file's stand-in
+    tpu = FakeClassifier(name="edgetpu", fail_at=0)  # USB pulled before the first face
+    opened: list[tuple[Path, str]] = []
+
+    def make_tpu(path: Path, device: str) -> FakeClassifier:
+        opened.append((path, device))
+        return tpu
+
+    clf = load_classifier(cfg, "edgetpu", probe=lambda *_: None, make_tpu=make_tpu)
+    assert clf.name == "edgetpu" and opened == [(accurate, "")]
+    with caplog.at_level(logging.INFO):
+        clf.classify(np.zeros((48, 48), np.uint8))
+    assert clf.name == "cpu" and clf._current.model_path == fast
+    assert any(f"backend: cpu ({fast}" in r.getMessage() for r in caplog.records)
+
+
 def test_a_fallback_that_fails_too_raises_and_fails_over_only_once(caplog):
     tpu = FakeClassifier(name="edgetpu", fail_at=1)
     cpu = FakeClassifier(name="cpu", fail_at=2, fail_with=RuntimeError("XNNPACK: out of memory"))
@@ -171,4 +189,4 @@ def test_a_fallback_that_fails_too_raises_and_fails_over_only_once(caplog):
 
 
 if __name__ == "__main__":
-    write_expected(model_path() or Path(sys.argv[1]))
+    write_expected(Path(sys.argv[1]))

@@ -72,3 +72,15 @@ def test_cli_values_override_file_and_are_validated(tmp_path):
     assert cfg.model.backend == "cpu" and cfg.model.num_threads == 3
     with pytest.raises(ConfigError, match="model.backend"):
         config.override(cfg, model={"backend": "tpu"})
+
+
+def test_two_models_by_default_fast_on_cpu_accurate_on_the_tpu():
+    model = config.ModelConfig()
+    assert model.path.name == "emotion_fast_int8.tflite"
+    assert model.edgetpu_path.name == "emotion_int8_edgetpu.tflite"
+    assert model.tpu_source == model.edgetpu_path.with_name("emotion_int8.tflite")
+    # Both CPU files ship (the compiled one is made on an x86-64 machine with the compiler).
+    assert model.path.is_file() and model.tpu_source.is_file()
+    assert config.ModelConfig(edgetpu_path=Path("/m/x_edgetpu.tflite")).tpu_source == Path(
+        "/m/x.tflite"
+    )

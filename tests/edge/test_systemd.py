@@ -212,7 +212,9 @@ def test_installed_config_requires_the_camera(tmp_path):
     (tmp_path / "c.toml").write_text(out)
     cfg = config_load(tmp_path / "c.toml")
     assert cfg.source.require_camera and cfg.source.uri == "auto"
-    assert str(cfg.model.path) == "/opt/e/models/emotion_int8.tflite"
+    assert str(cfg.model.path) == "/opt/e/models/emotion_fast_int8.tflite"
+    assert str(cfg.model.edgetpu_path) == "/opt/e/models/emotion_int8_edgetpu.tflite"
+    assert str(cfg.model.tpu_source) == "/opt/e/models/emotion_int8.tflite"
 
 
 def requirement_names(path) -> list[str]:

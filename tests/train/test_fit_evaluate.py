@@ -132,3 +132,27 @@ def test_export_names_a_missing_checkpoint(tmp_path, capsys):
     assert main(["export", str(missing), str(tmp_path / "emotion.keras")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and str(missing) in err
+
+
+def test_init_starts_from_the_given_weights_and_refuses_another_arch(tiny_fer, tmp_path, capsys):
+    import keras
+    import numpy as np
+
+    first = tmp_path / "first"
+    assert fit(tiny_fer, first, "--arch edge --optimizer adam --epochs 1") == 0
+
+    def weights(path):  # trainable only: BatchNorm's moving statistics move at any rate
+        model = keras.models.load_model(path, compile=False)
+        return [np.asarray(w) for w in model.trainable_weights]
+
+    # A learning rate of ~0: the second stage's weights are the first stage's, not a new init.
+    tiny_lr = "--arch edge --optimizer adam --epochs 1 --lr 1e-12 --weight-decay 0"
+    assert fit(tiny_fer, tmp_path / "second", f"{tiny_lr} --init {first / 'best.keras'}") == 0
+    assert fit(tiny_fer, tmp_path / "fresh", tiny_lr) == 0
+    want = weights(first / "best.keras")
+    got, fresh = weights(tmp_path / "second/last.keras"), weights(tmp_path / "fresh/last.keras")
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(got, want, strict=True))
+    assert not all(np.allclose(a, b, atol=1e-6) for a, b in zip(fresh, want, strict=True))
+    capsys.readouterr()
+    assert fit(tiny_fer, tmp_path / "other", f"--arch fast --init {first / 'best.keras'}") == 1
+    assert "layers do not match --arch" in capsys.readouterr().err
