@@ -12,6 +12,8 @@ from pathlib import Path
 
 from edge.cliargs import OneLineParser, nonnegative_float, positive_float, positive_int
 
+ARCHITECTURES = ("seed", "seed-device", "edge", "fast")  # train.models.ARCHITECTURES, no TF import
+
 log = logging.getLogger("train")
 
 DESCRIPTION = """\
@@ -19,6 +21,7 @@ Train and evaluate the FER-2013 emotion CNNs (7 classes, FER-2013 label order).
 
   fit                 train one architecture with one optimizer; checkpoints every epoch
   compare-optimizers  the seed paper's Figure 5: val accuracy vs epoch for momentum, rmsprop, adam
+  sweep-lr            short runs of one optimizer at several learning rates; picks the best
   evaluate            accuracy, macro-F1, per-class recall, confusion of a .keras/.tflite model
   export              copy a run's checkpoint to ship (no optimizer state), e.g. to models/
 
@@ -27,7 +30,7 @@ DATA is the image-folder root (holding train/ and val/, each <emotion>/*.jpg) or
 
 
 def _add_fit_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--arch", choices=("seed", "edge", "fast"), default="edge", help="architecture")
+    p.add_argument("--arch", choices=ARCHITECTURES, default="edge", help="architecture")
     p.add_argument("--data", required=True, type=Path, help="FER-2013 folder root or fer2013.csv")
     p.add_argument("--epochs", type=positive_int, default=30, help="epochs (default 30)")
     p.add_argument("--batch-size", type=positive_int, default=128)
@@ -43,6 +46,13 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-augment", action="store_true", help="train without augmentation")
     p.add_argument(
         "--limit", type=positive_int, help="use only the first N training images (smoke runs)"
+    )
+    p.add_argument(
+        "--protocol",
+        choices=("fer", "paper"),
+        default="fer",
+        help="fer: train on train/, score on val/ (default); paper: the seed paper's 11,214 "
+        "training / 2,804 test samples drawn from train+val (split paper-train/paper-test)",
     )
 
 
@@ -92,6 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fit_args(cmp)
     cmp.add_argument("--out", type=Path, default=Path("runs/optimizers"), help="output folder")
     cmp.add_argument("--resume", action="store_true", help="continue interrupted runs")
+    cmp.add_argument(
+        "--lrs",
+        type=optimizer_lrs,
+        default={},
+        metavar="OPT=LR,...",
+        help="peak learning rate per optimizer (e.g. from sweep-lr), e.g. momentum=0.01,adam=1e-3",
+    )
+
+    sweep = sub.add_parser(
+        "sweep-lr",
+        help="one optimizer at several learning rates",
+        description="Short runs of one optimizer, one per peak learning rate; writes "
+        "OUT/sweep.csv and prints the best learning rate (by best val accuracy) as JSON.",
+    )
+    _add_fit_args(sweep)
+    sweep.add_argument("--optimizer", choices=("momentum", "rmsprop", "adam"), required=True)
+    sweep.add_argument("--lrs", type=lr_list, required=True, metavar="LR,LR,...")
+    sweep.add_argument("--out", type=Path, required=True, help="output folder")
+    sweep.add_argument("--resume", action="store_true", help="continue interrupted runs")
 
     ev = sub.add_parser(
         "evaluate",
@@ -103,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", required=True, type=Path, help="FER-2013 folder root or fer2013.csv")
     ev.add_argument("--split", default="val", help="split to score (default val)")
     ev.add_argument("--plot", type=Path, help="write a confusion-matrix PNG here")
+    ev.add_argument(
+        "--paper",
+        action="store_true",
+        help="with --plot: per-class recall beside the seed paper's Figure 4 in a second panel",
+    )
     ev.add_argument(
         "--tta",
         choices=("none", "flip"),
@@ -121,7 +155,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fit_config(args: argparse.Namespace, optimizer: str, out: Path):
+def lr_list(text: str) -> list[float]:
+    """``0.1,0.03,0.01`` -> [0.1, 0.03, 0.01]; each must be a positive number."""
+    return [positive_float(part) for part in text.split(",")]
+
+
+def optimizer_lrs(text: str) -> dict[str, float]:
+    """``momentum=0.01,adam=1e-3`` -> {"momentum": 0.01, "adam": 0.001}."""
+    out = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        if name not in ("momentum", "rmsprop", "adam") or not value:
+            raise argparse.ArgumentTypeError(f"{part!r} is not OPT=LR (momentum|rmsprop|adam)")
+        out[name] = positive_float(value)
+    return out
+
+
+def _fit_config(args: argparse.Namespace, optimizer: str, out: Path, lr: float | None = None):
     from train.fit import FitConfig
 
     return FitConfig(
@@ -131,7 +181,7 @@ def _fit_config(args: argparse.Namespace, optimizer: str, out: Path):
         out=str(out),
         epochs=args.epochs,
         batch_size=args.batch_size,
-        lr=args.lr,
+        lr=lr if lr is not None else args.lr,
         weight_decay=args.weight_decay,
         seed=args.seed,
         augment=not args.no_augment,
@@ -141,6 +191,7 @@ def _fit_config(args: argparse.Namespace, optimizer: str, out: Path):
         temperature=getattr(args, "temperature", 4.0),
         distill_on=getattr(args, "distill_on", "clean"),
         init=str(args.init) if getattr(args, "init", None) else None,
+        protocol=args.protocol,
     )
 
 
@@ -157,9 +208,19 @@ def run_compare(args: argparse.Namespace) -> int:
     from train.compare import compare_optimizers
 
     csv_path, png_path = compare_optimizers(
-        lambda opt, out: _fit_config(args, opt, out), args.out, resume=args.resume
+        lambda opt, out: _fit_config(args, opt, out, args.lrs.get(opt)), args.out, args.resume
     )
     print(json.dumps({"csv": str(csv_path), "png": str(png_path)}))
+    return 0
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from train.compare import sweep_lr
+
+    result = sweep_lr(
+        lambda lr, out: _fit_config(args, args.optimizer, out, lr), args.lrs, args.out, args.resume
+    )
+    print(json.dumps(result))
     return 0
 
 
@@ -172,7 +233,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     result = score(split.labels, probs)
     print(format_table(result))
     if args.plot:
-        plot_confusion(result, args.plot, title=f"{args.model.name} on {args.split}")
+        title = f"{args.model.name} on {args.split}"
+        plot_confusion(result, args.plot, title=title, paper=args.paper)
     print(json.dumps(result))
     return 0
 
@@ -195,6 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "fit": run_fit,
         "compare-optimizers": run_compare,
+        "sweep-lr": run_sweep,
         "evaluate": run_evaluate,
         "export": run_export,
     }
@@ -241,6 +304,7 @@ def check_paths(args: argparse.Namespace) -> None:
     outputs = {
         "fit": ("--out", lambda: args.out / "history.csv"),
         "compare-optimizers": ("--out", lambda: args.out / "optimizers.csv"),
+        "sweep-lr": ("--out", lambda: args.out / "sweep.csv"),
         "evaluate": ("--plot", lambda: args.plot),
         "export": ("DEST", lambda: args.dest),
     }

@@ -28,6 +28,35 @@ def compare_optimizers(
     return _write_csv(curves, out / "optimizers.csv"), _plot(curves, out / "optimizers.png")
 
 
+def sweep_lr(
+    make_config: Callable[[float, Path], FitConfig],
+    lrs: list[float],
+    out: Path,
+    resume: bool = False,
+) -> dict:
+    """One run per peak learning rate under ``out/lr-<lr>``; ``out/sweep.csv``; the best one.
+
+    Returns ``{"best_lr", "best_val_accuracy", "runs": [{lr, best_val_accuracy, epochs}]}``; a
+    tie goes to the first learning rate listed.
+    """
+    out = Path(out)
+    runs = []
+    for lr in lrs:
+        run_dir = out / f"lr-{lr:g}"
+        fit(make_config(lr, run_dir), resume=resume and bool(read_state(run_dir)), verbose=2)
+        state = read_state(run_dir)
+        best_val, epochs = state["best_val_accuracy"], state["epochs_done"]
+        runs.append({"lr": lr, "best_val_accuracy": best_val, "epochs": epochs})
+    best = max(runs, key=lambda r: r["best_val_accuracy"])  # max keeps the first of equals
+    tmp = out / "sweep.csv.tmp"
+    with tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["lr", "best_val_accuracy", "epochs"])
+        writer.writeheader()
+        writer.writerows(runs)
+    os.replace(tmp, out / "sweep.csv")
+    return {"best_lr": best["lr"], "best_val_accuracy": best["best_val_accuracy"], "runs": runs}
+
+
 def _write_csv(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="") as handle:

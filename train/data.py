@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 IMAGE_SIDE = 48
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".pgm")
 CSV_USAGE = {"train": "Training", "val": "PublicTest", "test": "PrivateTest"}
+# The seed paper's protocol: 11,214 training and 2,804 test samples of FER-2013 (its section 4).
+PAPER_SIZES = {"paper-train": 11_214, "paper-test": 2_804}
+PAPER_SEED = 0
 
 
 class DataError(ValueError):
@@ -42,14 +45,64 @@ class Split:
 
 
 def load_split(data: Path, split: str) -> Split:
-    """Load ``split`` (``train``/``val``/``test``) from a folder root or a ``fer2013.csv``."""
+    """Load ``split`` (``train``/``val``/``test``) from a folder root or a ``fer2013.csv``.
+
+    ``paper-train`` / ``paper-test``: the seed paper's protocol (see :func:`paper_protocol`).
+    """
     data = Path(data)
+    if split in PAPER_SIZES:
+        return paper_protocol(data)[split]
     if data.suffix.lower() == ".csv":
         return load_csv(data, split)
     folder = data / split
     if not folder.is_dir() and _looks_like_split(data):
         folder = data  # the path given is already a split folder
     return load_folder(folder)
+
+
+def paper_protocol(
+    data: Path, seed: int = PAPER_SEED, sizes: dict[str, int] = PAPER_SIZES
+) -> dict[str, Split]:
+    """The paper's 11,214 / 2,804 samples, drawn from ``train`` and ``val`` pooled.
+
+    Stratified (each class in proportion to the pool, largest remainders), fixed ``seed``, exact
+    duplicate images dropped from the pool first (FER-2013 holds a few), so no image is in both.
+    The same ``data`` and ``seed`` give the same two splits on any machine.
+    """
+    parts = [load_split(data, "train"), load_split(data, "val")]
+    images = np.concatenate([p.images for p in parts])
+    labels = np.concatenate([p.labels for p in parts])
+    _, first = np.unique(images.reshape(len(images), -1), axis=0, return_index=True)
+    keep = np.sort(first)
+    images, labels = images[keep], labels[keep]
+    counts = np.bincount(labels, minlength=NUM_CLASSES)
+    rng = np.random.default_rng(seed)
+    if sum(sizes.values()) > len(labels):
+        raise DataError(f"{data}: {len(labels)} unique images, fewer than {sum(sizes.values())}")
+    chosen: dict[str, list[np.ndarray]] = {name: [] for name in sizes}
+    quotas = {name: _stratified(counts, size) for name, size in sizes.items()}
+    for label in range(NUM_CLASSES):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        start = 0
+        for name in sizes:
+            take = quotas[name][label]
+            chosen[name].append(members[start : start + take])
+            start += take
+    source = f"{Path(data)} (train+val pooled, {len(keep)} unique, seed {seed})"
+    out = {}
+    for name in sizes:
+        idx = np.sort(np.concatenate(chosen[name]))
+        out[name] = Split(images[idx], labels[idx], f"{name} of {source}")
+    return out
+
+
+def _stratified(counts: np.ndarray, size: int) -> np.ndarray:
+    """``size`` split across classes in proportion to ``counts`` (largest remainder)."""
+    exact = counts * size / counts.sum()
+    quota = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - quota), kind="stable")
+    quota[order[: size - quota.sum()]] += 1
+    return quota
 
 
 def _looks_like_split(path: Path) -> bool:

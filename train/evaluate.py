@@ -94,8 +94,23 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot_confusion(result: dict, path: Path, title: str = "") -> Path:
-    """A row-normalized confusion matrix like the seed paper's Figure 4, written atomically."""
+# The seed paper's Figure 4 (Momentum): per-class accuracy, in FER-2013 order (its "surprised").
+PAPER_FIGURE4 = {
+    "angry": 0.91,
+    "disgust": 0.92,
+    "fear": 0.87,
+    "happy": 0.97,
+    "sad": 0.85,
+    "surprise": 0.95,
+    "neutral": 0.90,
+}
+
+
+def plot_confusion(result: dict, path: Path, title: str = "", paper: bool = False) -> Path:
+    """A row-normalized confusion matrix like the seed paper's Figure 4, written atomically.
+
+    ``paper``: a second panel puts this model's per-class recall beside Figure 4's values.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -103,7 +118,11 @@ def plot_confusion(result: dict, path: Path, title: str = "") -> Path:
 
     confusion = np.asarray(result["confusion"], dtype=np.float64)
     rates = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    if paper:
+        fig, (ax, bars) = plt.subplots(1, 2, figsize=(12.4, 5.6))
+        _paper_bars(bars, np.diag(rates))
+    else:
+        fig, ax = plt.subplots(figsize=(6.4, 5.6))
     ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     for (i, j), value in np.ndenumerate(rates):
         ax.text(
@@ -122,6 +141,18 @@ def plot_confusion(result: dict, path: Path, title: str = "") -> Path:
     ax.set_title(title or f"accuracy {result['accuracy']:.3f}")
     fig.tight_layout()
     return save_figure(fig, Path(path))
+
+
+def _paper_bars(ax, recall: np.ndarray) -> None:
+    x = np.arange(NUM_CLASSES)
+    ax.bar(x - 0.2, recall, 0.4, label="this model")
+    ax.bar(x + 0.2, [PAPER_FIGURE4[name] for name in EMOTIONS], 0.4, label="paper, Figure 4")
+    ax.set_xticks(x, EMOTIONS, rotation=45, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("per-class accuracy (recall)")
+    ax.set_title("beside the paper's Figure 4 (Momentum)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 def save_figure(fig, path: Path) -> Path:

@@ -50,6 +50,12 @@ class FitConfig:
     temperature: float = 4.0
     distill_on: str = "clean"  # teacher scores on clean images (cached) or each augmented batch
     init: str | None = None  # start from this .keras model's weights (fresh optimizer, schedule)
+    protocol: str = "fer"  # fer: train/ + val/; paper: the seed paper's paper-train/paper-test
+
+    @property
+    def splits(self) -> tuple[str, str]:
+        """The (training, scoring) split names for ``load_split``."""
+        return ("paper-train", "paper-test") if self.protocol == "paper" else ("train", "val")
 
     @property
     def base_lr(self) -> float:
@@ -180,7 +186,7 @@ def fit(cfg: FitConfig, resume: bool = False, verbose: int | str = "auto") -> di
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
 
-    train_split, val_split = load_split(Path(cfg.data), "train"), load_split(Path(cfg.data), "val")
+    train_split, val_split = (load_split(Path(cfg.data), name) for name in cfg.splits)
     if cfg.limit:
         keep = np.random.default_rng(cfg.seed).permutation(len(train_split))[: cfg.limit]
         train_split = Split(train_split.images[keep], train_split.labels[keep], train_split.source)

@@ -13,7 +13,7 @@ from keras import layers
 from edge.labels import NUM_CLASSES
 
 INPUT_SHAPE = (48, 48, 1)
-ARCHITECTURES = ("seed", "edge", "fast")
+ARCHITECTURES = ("seed", "seed-device", "edge", "fast")
 
 
 @keras.saving.register_keras_serializable(package="emotion")
@@ -56,16 +56,20 @@ def _pixels_in(name: str) -> tuple[keras.KerasTensor, keras.KerasTensor]:
     return pixels, layers.Rescaling(1 / 127.5, offset=-1.0, name=f"{name}_normalize")(pixels)
 
 
-def build_seed() -> keras.Model:
+def build_seed(lrn: bool = True) -> keras.Model:
     """Gudi 2015 as re-implemented by Correa et al. (tflearn ``Gudi_Network.py``).
 
     conv 64@5x5 -> LRN -> maxpool 3x3/2 -> conv 64@5x5 -> maxpool 3x3/2 -> conv 128@4x4 ->
     dropout -> FC 3072 -> softmax 7. tflearn's ``dropout(0.3)`` is a keep probability,
     so the Keras rate is 0.7. 56.9M parameters, almost all in the FC layer.
+
+    ``lrn=False`` (``--arch seed-device``): the same without the normalization layer, which has
+    no int8 or Edge TPU kernel; everything else converts.
     """
     pixels, x = _pixels_in("seed")
     x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv1")(x)
-    x = LocalResponseNorm(name="lrn1")(x)
+    if lrn:
+        x = LocalResponseNorm(name="lrn1")(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
     x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv2")(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
@@ -74,7 +78,7 @@ def build_seed() -> keras.Model:
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(3072, activation="relu", name="fc1")(x)
     scores = layers.Dense(NUM_CLASSES, activation="softmax", name="scores")(x)
-    return keras.Model(pixels, scores, name="seed")
+    return keras.Model(pixels, scores, name="seed" if lrn else "seed_device")
 
 
 def _conv_bn_relu(x, filters: int, name: str):
@@ -156,6 +160,8 @@ def build_fast(
 def build(arch: str) -> keras.Model:
     if arch == "seed":
         return build_seed()
+    if arch == "seed-device":
+        return build_seed(lrn=False)
     if arch == "edge":
         return build_edge()
     if arch == "fast":

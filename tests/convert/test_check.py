@@ -86,6 +86,23 @@ def test_seed_network_fails_on_its_normalization_layer(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_seed_device_variant_without_the_normalization_converts_to_int8(tmp_path, capsys):
+    import keras
+
+    from train.models import build
+
+    seed = build("seed-device")
+    assert "lrn1" not in [layer.name for layer in seed.layers]
+    # Its convolutional part, int8 only (no float fallback allowed); the FC head is plain.
+    head = keras.Model(seed.input, seed.get_layer("conv3").output, name="seed_device_head")
+    path = _tflite(head, tmp_path / "seed_device.tflite")
+    main(["check", str(path)])
+    out = _text(capsys)
+    assert "PASS  supported ops" in out and "PASS  8-bit tensors" in out, out
+    assert "LOCAL_RESPONSE_NORMALIZATION" not in out
+
+
+@pytest.mark.slow
 def test_known_rejected_op_version_fails_with_its_source(converted: Path):
     info = read_model(converted / "emotion_int8.tflite")
     ops = tuple(

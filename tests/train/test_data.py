@@ -87,3 +87,39 @@ def test_labels_file_shipped_matches_code():
     if not shipped.exists():
         pytest.skip("models/emotion.labels.txt not generated yet")
     assert tuple(shipped.read_text().split()) == EMOTIONS
+
+
+FER = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "fer2013"
+
+
+def test_paper_protocol_is_stratified_disjoint_and_fixed(tmp_path):
+    import cv2
+
+    from train.data import paper_protocol
+
+    root = make_dataset(tmp_path, train_per_class=12, val_per_class=4)
+    # An exact duplicate of a training image in val: it may land in only one of the two splits.
+    dup = next((root / "train" / "happy").iterdir())
+    cv2.imwrite(str(root / "val" / "happy" / "dup.png"), cv2.imread(str(dup)))
+    sizes = {"paper-train": 56, "paper-test": 28}
+    first = paper_protocol(root, seed=0, sizes=sizes)
+    assert {k: len(v) for k, v in first.items()} == sizes
+    assert first["paper-train"].class_counts().tolist() == [8] * 7  # 16 per class, in proportion
+    assert first["paper-test"].class_counts().tolist() == [4] * 7
+    keys = {k: {x.tobytes() for x in v.images} for k, v in first.items()}
+    assert len(keys["paper-train"]) == 56 and not keys["paper-train"] & keys["paper-test"]
+    again, other = paper_protocol(root, seed=0, sizes=sizes), paper_protocol(root, 1, sizes)
+    assert np.array_equal(again["paper-test"].images, first["paper-test"].images)
+    assert not np.array_equal(other["paper-test"].images, first["paper-test"].images)
+    with pytest.raises(DataError, match="fewer than"):
+        paper_protocol(root, sizes={"paper-train": 100, "paper-test": 20})
+
+
+@pytest.mark.skipif(not FER.is_dir(), reason="needs ../shared/datasets/fer2013")
+def test_paper_protocol_on_fer2013_has_the_papers_sizes():
+    train, test = load_split(FER, "paper-train"), load_split(FER, "paper-test")
+    assert (len(train), len(test)) == (11_214, 2_804)
+    assert not {x.tobytes() for x in train.images} & {x.tobytes() for x in test.images}
+    # Stratified: each class's share is the same in both, to within one image's rounding.
+    share = train.class_counts() / 11_214 - test.class_counts() / 2_804
+    assert np.abs(share).max() < 1 / 2_804
