@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from edge.pipeline import STAGES, StageTimer
+from edge.timing import STAGES, StageTimer
 
 RENDER_MAX_AGE_S = 0.5
 
