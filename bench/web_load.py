@@ -149,10 +149,10 @@ def bench(args: argparse.Namespace) -> int:
     from edge.config import FacesConfig
     from edge.faces import HaarFaceDetector
     from edge.labels import EMOTIONS
-    from edge.metrics import Metrics
     from edge.pipeline import Pipeline
+    from edge.sinks.http import HttpConfig, WebSink
+    from edge.sinks.metrics import Metrics
     from edge.tracking import Tracker
-    from edge.web import HttpConfig, WebSink
 
     if args.model:
         from edge.backends.cpu import CpuClassifier

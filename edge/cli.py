@@ -193,9 +193,9 @@ def load_labels(cfg: Config) -> tuple[str, ...]:
 def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
     from edge import pipeline
     from edge.backends import load_classifier
-    from edge.events import open_events
     from edge.notify import Watchdog, notify
     from edge.sinks import FanOut
+    from edge.sinks.events import open_events
     from edge.sources import open_source
 
     labels = load_labels(cfg)
@@ -261,12 +261,12 @@ def network_sinks(
     backend = lambda: getattr(classifier, "name", "?")  # noqa: E731  (follows failover)
     mqtt = metrics = web = None
     if cfg.mqtt.enabled:
-        from edge.mqtt import MqttSink
+        from edge.sinks.mqtt import MqttSink
 
         mqtt = MqttSink(cfg.mqtt, labels, backend=backend)
     if cfg.http.enabled:
-        from edge.metrics import Metrics
-        from edge.web import WebSink
+        from edge.sinks.http import WebSink
+        from edge.sinks.metrics import Metrics
 
         def dropped() -> int:
             return (mqtt.dropped if mqtt else 0) + getattr(events, "dropped", 0)

@@ -17,9 +17,9 @@ from typing import Any, get_type_hints
 
 from edge.capture import CaptureConfig
 from edge.errors import ConfigError, config_check
-from edge.mqtt import MqttConfig
+from edge.sinks.http import HttpConfig
+from edge.sinks.mqtt import MqttConfig
 from edge.trigger import TriggerConfig
-from edge.web import HttpConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"

@@ -18,9 +18,9 @@ import pytest
 from edge.capture import CaptureConfig, CaptureWriter
 from edge.cli import main
 from edge.config import FacesConfig
-from edge.events import EventWriter
 from edge.labels import EMOTIONS
 from edge.pipeline import Pipeline, run
+from edge.sinks.events import EventWriter
 from edge.smile import SmileCamera, capture_directory, source_still
 from edge.tracking import Tracker
 from edge.trigger import SmileTrigger, TriggerConfig
