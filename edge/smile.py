@@ -87,7 +87,5 @@ class SmileCamera:
             "box": [round(x * sx), round(y * sy), round(w * sx), round(h * sy)],
             "happy": round(happy, 4),
             "smoothed": f.smoothed,
-            "scores": {
-                n: round(float(s), 4) for n, s in zip(self.labels, f.smoothed_scores, strict=True)
-            },
+            "scores": f.label_scores(self.labels, smoothed=True),
         }

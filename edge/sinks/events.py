@@ -39,16 +39,7 @@ def to_event(result: FrameResult, labels: Sequence[str]) -> dict[str, Any]:
     return {
         "frame": result.frame,
         "ts": round(result.ts, 3),
-        "faces": [
-            {
-                "id": f.id,
-                "box": [int(v) for v in f.box],
-                "emotion": f.emotion,
-                "smoothed": f.smoothed,
-                "scores": {n: round(float(s), 4) for n, s in zip(labels, f.scores, strict=True)},
-            }
-            for f in result.faces
-        ],
+        "faces": [{**f.summary(), "scores": f.label_scores(labels)} for f in result.faces],
         **({"capture": result.capture} if result.capture else {}),
     }
 

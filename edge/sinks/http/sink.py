@@ -30,7 +30,7 @@ from edge.sinks.http.server import Server
 
 if TYPE_CHECKING:
     from edge.sinks.metrics import Metrics
-    from edge.types import Frame, FrameResult
+    from edge.types import Face, Frame, FrameResult
 
 log = logging.getLogger(__name__)
 
@@ -162,16 +162,7 @@ class WebSink:
     def status(self) -> dict[str, Any]:
         """The ``/status.json`` document (read on a client thread)."""
         result, (ok, reason) = self.result, self.health()
-        faces = [
-            {
-                "id": f.id,
-                "box": [int(v) for v in f.box],
-                "emotion": f.emotion,
-                "smoothed": f.smoothed,
-                "score": round(float(f.smoothed_scores[self.labels.index(f.smoothed)]), 3),
-            }
-            for f in (result.faces if result else ())
-        ]
+        faces = [{**f.summary(), "score": self._score(f)} for f in (result.faces if result else ())]
         thumbs = {n for n, _ in self.preview.thumbnails} if self.preview else set()
         captures = [{**c, "thumbnail": c["n"] in thumbs} for c in self.captures]
         return {
@@ -185,6 +176,10 @@ class WebSink:
             "captures": captures[::-1],
             "preview": self.preview is not None,
         }
+
+    def _score(self, face: Face) -> float:
+        """The smoothed score of the face's smoothed label, for the status page."""
+        return round(float(face.smoothed_scores[self.labels.index(face.smoothed)]), 3)
 
     def close(self) -> None:
         self._server.shutdown()
