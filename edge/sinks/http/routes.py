@@ -30,6 +30,9 @@ def redact(text: str, token: str = "") -> str:
 
 
 class Handler(BaseHTTPRequestHandler):
+    """One connection: each GET is checked against the token, then routed by ``_ROUTES``
+    (plus ``/capture/<n>.jpg``); the answer reads only what the ``WebSink`` holds."""
+
     server: Server
     protocol_version = "HTTP/1.1"
     timeout = 10  # seconds a client may stall a read or write (slow or silent clients)

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from edge.capture import CaptureWriter, capture_event
-from edge.trigger import SmileTrigger
+from edge.smile.capture import CaptureWriter, capture_event
+from edge.smile.trigger import SmileTrigger
 from edge.types import Face, Frame, FrameResult
 
 log = logging.getLogger(__name__)
