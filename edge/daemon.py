@@ -91,7 +91,14 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
         sinks.close()  # the events file lock; the network sinks run threads
         raise
     log.info("source: %s; model: %s; backend: %s", source.name, cfg.model.path, classifier.name)
-    after = [smile_camera(cfg, labels, classifier, source).apply] if cfg.run.mode == "smile" else []
+    camera = smile_camera(cfg, labels, classifier, source) if cfg.run.mode == "smile" else None
+    if camera is not None and metrics is not None:
+        metrics.add_counter(
+            "emotion_captures_failed",
+            "Smile stills that could not be saved (full disk, unwritable folder)",
+            lambda: camera.writer.failed,
+        )
+    after = [camera.apply] if camera is not None else []
     watchdog = Watchdog()
     notify(f"READY=1\nSTATUS=running on {classifier.name}")
     try:
@@ -112,7 +119,8 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
         sinks.close()
     fps = stats.frames / stats.seconds if stats.seconds > 0 else 0.0
     log.info(
-        "done: %d frames (%d with faces, %d faces, %d tracks) in %.1f s, %.1f fps, backend %s",
+        "done: %d frames (%d with faces, %d faces, %d tracks) in %.1f s, %.1f fps, backend %s; "
+        "%s, %d failed reads",
         stats.frames,
         stats.frames_with_faces,
         stats.faces,
@@ -120,7 +128,12 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
         stats.seconds,
         fps,
         classifier.name,
+        "the source ended" if stats.ended else "stopped",
+        stats.read_failures,
     )
+    if camera is not None:
+        w = camera.writer
+        log.info("smile: %d stills saved, %d failed, in %s", w.saved, w.failed, w.directory)
     return 0
 
 
@@ -130,7 +143,8 @@ def network_sinks(
     """``[http]`` (status page, /metrics, preview) and ``[mqtt]`` sinks, when enabled.
 
     Returns ``(metrics, [web, mqtt])``; disabled parts are None and import nothing.
-    ``emotion_events_dropped`` counts MQTT's and the events file's (``events.dropped``) losses.
+    ``emotion_events_dropped`` counts MQTT's and the events file's (``events.dropped``) losses;
+    ``emotion_mqtt_published`` / ``emotion_mqtt_errors`` export MQTT's own counters.
     """
     backend = lambda: getattr(classifier, "name", "?")  # noqa: E731  (follows failover)
     mqtt = metrics = web = None
@@ -146,6 +160,12 @@ def network_sinks(
             return (mqtt.dropped if mqtt else 0) + getattr(events, "dropped", 0)
 
         metrics = Metrics(classifier, dropped=dropped)
+        if mqtt is not None:
+            sent, failed = lambda: mqtt.published, lambda: mqtt.errors
+            metrics.add_counter("emotion_mqtt_published", "MQTT messages sent to the broker", sent)
+            metrics.add_counter(
+                "emotion_mqtt_errors", "Frames MQTT could not turn into messages", failed
+            )
         try:
             web = WebSink(cfg.http, labels, metrics, backend=backend)
         except BaseException:

@@ -301,3 +301,9 @@ class MqttSink:
         self._client.loop_stop()
         if self._queue:
             log.warning("mqtt: %d messages not sent at exit", len(self._queue))
+        log.info(
+            "mqtt: %d messages published, %d dropped, %d frames failed to build",
+            self.published,
+            self.dropped,
+            self.errors,
+        )

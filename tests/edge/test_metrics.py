@@ -96,3 +96,12 @@ def test_scrapes_close_together_share_one_rendering(monkeypatch):
     assert m.render() is first  # a crowd of scrapers costs one rendering per interval
     monkeypatch.setattr("edge.sinks.metrics.RENDER_MAX_AGE_S", 0.0)
     assert samples(m)[("emotion_frames_total", ())] == 1
+
+
+def test_counters_kept_by_other_objects_are_read_at_scrape_time():
+    metrics, counts = Metrics(), {"published": 0}
+    metrics.add_counter("emotion_mqtt_published", "MQTT messages", lambda: counts["published"])
+    assert samples(metrics)[("emotion_mqtt_published_total", ())] == 0
+    counts["published"] = 3
+    metrics._rendered = None  # (renders are shared for RENDER_MAX_AGE_S)
+    assert samples(metrics)[("emotion_mqtt_published_total", ())] == 3
