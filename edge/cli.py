@@ -1,7 +1,8 @@
 """``python -m edge run|selftest|bench``: ``main(argv) -> exit code``.
 
 Parses the arguments, loads the config, sets up logging and hands over: ``run`` to
-``edge.daemon``, ``selftest`` to ``edge.selftest``, ``bench`` to ``edge.bench``.
+``edge.daemon``, ``selftest`` to ``edge.selftest``; ``bench`` (below, until it moves beside
+``edge.bench`` in phase 2 of issue 13) picks the backends and lets ``edge.bench`` time them.
 
 Errors the user can fix (``EdgeError``: bad config, missing model, no camera...) print one line
 ``edge: error: ...`` and exit 1; ``--debug`` shows the traceback instead.

@@ -180,3 +180,23 @@ def test_edge_never_imports_the_workstation_side(name: str) -> None:
         if target.split(".")[0] in FOREIGN and (name, target) not in KNOWN_FOREIGN
     }
     assert not bad, f"{name} imports {sorted(bad)}"
+
+
+def readme_edge_table() -> str:
+    """The rows of README's ``edge/`` by role table."""
+    text = (EDGE.parent / "README.md").read_text()
+    start = text.index("| layer | path | what |")
+    return text[start : text.index("\n\n", start)]
+
+
+def test_the_readme_layout_table_names_every_module() -> None:
+    table = readme_edge_table()
+    entries = [p for p in EDGE.iterdir() if p.name not in ("__init__.py", "__pycache__")]
+    for package in ("sources", "backends", "sinks", "sinks/http", "smile", "tools"):
+        entries += [p for p in (EDGE / package).iterdir() if p.suffix == ".py"]
+    missing = sorted(
+        str(p.relative_to(EDGE))
+        for p in entries
+        if p.name != "__init__.py" and f"`{p.name}" not in table and f"{p.name}`" not in table
+    )
+    assert not missing, f"README's edge/ table does not name {missing}"
