@@ -25,9 +25,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.labels import EMOTIONS
+
 log = logging.getLogger(__name__)
 
-LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+LABELS = EMOTIONS  # the product's one label order
 WIDTH, HEIGHT, FPS = 640, 480, 30.0
 MIN_SIDE, MAX_SIDE = 110, 170
 PAD = 0.3  # context around the face, as a fraction of its side on each side

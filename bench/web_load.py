@@ -6,8 +6,8 @@ and with load (A B A B ...) so drift from other work on the machine hits both; t
 child process with ``--stream-clients`` readers of ``/stream.mjpg`` and ``--metrics-clients``
 pollers of ``/metrics`` (each one request per ``--metrics-interval`` s: a bounded load).
 
-    python bench/web_load.py                       # 50 + 50 clients, 3 rounds of 10 s each
-    python bench/web_load.py --model models/emotion_int8.tflite   # real CPU classifier
+    python -m bench.web_load                       # 50 + 50 clients, 3 rounds of 10 s each
+    python -m bench.web_load --model models/emotion_int8.tflite   # real CPU classifier
 
 Without ``--model`` the classifier is a constant stand-in (Haar detection dominates anyway).
 The client process shares the CPU with the loop, so on a small machine this overstates the
@@ -33,7 +33,6 @@ import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 log = logging.getLogger("bench.web_load")
 
@@ -149,10 +148,10 @@ def bench(args: argparse.Namespace) -> int:
     from edge.config import FacesConfig
     from edge.faces import HaarFaceDetector
     from edge.labels import EMOTIONS
-    from edge.metrics import Metrics
     from edge.pipeline import Pipeline
+    from edge.sinks.http import HttpConfig, WebSink
+    from edge.sinks.metrics import Metrics
     from edge.tracking import Tracker
-    from edge.web import HttpConfig, WebSink
 
     if args.model:
         from edge.backends.cpu import CpuClassifier
@@ -193,12 +192,12 @@ def bench(args: argparse.Namespace) -> int:
 def one_round(args, frames, stages, sinks, web, loaded: bool, r: int) -> dict:
     child, stats = None, {}
     if loaded:
-        cmd = [sys.executable, __file__, "--client", str(web.address[1])]
+        cmd = [sys.executable, "-m", "bench.web_load", "--client", str(web.address[1])]
         cmd += ["--duration", str(args.seconds + 2)]
         cmd += ["--stream-clients", str(args.stream_clients)]
         cmd += ["--metrics-clients", str(args.metrics_clients)]
         cmd += ["--metrics-interval", str(args.metrics_interval)]
-        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=REPO)
         assert child.stdout is not None and child.stdout.readline().strip() == "started"
         run_loop(frames, stages, sinks, 1.0, 0)  # let the clients connect (loop keeps going)
     cpu, loop_cpu = time.process_time(), time.thread_time()

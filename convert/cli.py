@@ -163,8 +163,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(readiness.text())
         return 0 if readiness.ready else 1
     if args.command == "latency":
-        from convert.fsio import write_atomic
         from convert.latency import format_latency, measure_latency
+        from edge.fsio import write_atomic
 
         try:
             result = measure_latency(args.model, runs=args.runs, threads=args.threads)
@@ -172,7 +172,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise ConvertError(f"{args.model}: cannot load the model ({one_line(exc)})") from None
         print(format_latency(result))
         if args.json:
-            write_atomic(args.json, json.dumps(result, indent=2) + "\n")
+            write_atomic(args.json, json.dumps(result, indent=2) + "\n", umask=False)
         return 0
     from convert.pipeline import run_convert
 

@@ -142,9 +142,9 @@ def compile_model(model: Path, out_dir: Path, compiler: str) -> Compiled:
 
 
 def _save_transcript(path: Path, done: subprocess.CompletedProcess, log_file: Path) -> None:
-    from convert.fsio import write_atomic
+    from edge.fsio import write_atomic
 
     parts = [f"$ {' '.join(map(str, done.args))}\n", done.stdout, done.stderr]
     if log_file.is_file():
         parts += [f"\n--- {log_file.name} ---\n", log_file.read_text()]
-    write_atomic(path, "".join(parts))
+    write_atomic(path, "".join(parts), umask=False)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
 
 from convert.errors import ConvertError
+from edge.timing import time_calls
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,8 @@ def measure_latency(model_path: Path, runs: int = 1000, threads: int = 1, warmup
     interp.allocate_tensors()
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
     face = _random_input(inp["shape"], np.dtype(inp["dtype"]))
-    for _ in range(warmup):
-        _one(interp, inp["index"], out["index"], face)
-    times = np.empty(runs, dtype=np.float64)
-    for i in range(runs):
-        start = time.perf_counter_ns()
-        _one(interp, inp["index"], out["index"], face)
-        times[i] = (time.perf_counter_ns() - start) / 1e6
+    one = lambda _k: _one(interp, inp["index"], out["index"], face)  # noqa: E731
+    times = time_calls(one, runs, warmup) * 1e3
     return {
         "model": str(model_path),
         "input": f"{np.dtype(inp['dtype']).name} {[int(d) for d in inp['shape']]}",

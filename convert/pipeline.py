@@ -18,8 +18,8 @@ from pathlib import Path
 from convert import compiler, parity, quantize
 from convert.check import check_file
 from convert.errors import ConvertError
-from convert.fsio import write_atomic
 from convert.tflite_file import read_model
+from edge.fsio import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,8 @@ def run_convert(opts: ConvertOptions) -> int:
     picked = quantize.balanced_sample(train.labels, opts.calibration_size)
     log.info("calibrating on %d training images", len(picked))
     flatbuffer = quantize.to_int8_tflite(model, train.images[picked], opts.io_dtype)
-    target = write_atomic(opts.model_file, flatbuffer)
-    write_atomic(opts.out / LABELS_NAME, labels_text())
+    target = write_atomic(opts.model_file, flatbuffer, umask=False)
+    write_atomic(opts.out / LABELS_NAME, labels_text(), umask=False)
     print(f"wrote {target} ({len(flatbuffer):,} bytes)")
 
     readiness = check_file(target)
@@ -94,7 +94,7 @@ def run_convert(opts: ConvertOptions) -> int:
 
     report = parity.measure(opts.model, target, val.images, val.labels, opts.max_drop_pp)
     report["provenance"] = provenance(opts, target, train.labels[picked])
-    write_atomic(opts.parity_file, json.dumps(report, indent=2) + "\n")
+    write_atomic(opts.parity_file, json.dumps(report, indent=2) + "\n", umask=False)
     print(parity.format_report(report))
     if not report["passed"]:
         raise ConvertError(

@@ -1,5 +1,9 @@
 """``python -m edge run|selftest|bench``: ``main(argv) -> exit code``.
 
+Parses the arguments, loads the config, sets up logging and hands over: ``run`` to
+``edge.daemon``, ``selftest`` to ``edge.selftest``; ``bench`` (below, until it moves beside
+``edge.bench`` in phase 2 of issue 13) picks the backends and lets ``edge.bench`` time them.
+
 Errors the user can fix (``EdgeError``: bad config, missing model, no camera...) print one line
 ``edge: error: ...`` and exit 1; ``--debug`` shows the traceback instead.
 """
@@ -7,22 +11,15 @@ Errors the user can fix (``EdgeError``: bad config, missing model, no camera...)
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from edge import config as config_mod
 from edge.cliargs import OneLineParser, nonnegative_int, positive_int
 from edge.config import BACKENDS, LOG_LEVELS, MODES, Config
 from edge.errors import EdgeError
-
-if TYPE_CHECKING:
-    from edge.smile import SmileCamera
 
 log = logging.getLogger("edge")
 
@@ -108,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return selftest(cfg)
         if args.command == "bench":
             return bench(cfg, args)
+        from edge.daemon import run
+
         return run(cfg, max_frames=args.max_frames)
     except EdgeError as exc:
         if args.debug:
@@ -129,189 +128,6 @@ def silence_stdout() -> None:
         pass
 
 
-def check_writable_file(path: Path, what: str) -> None:
-    """``path`` can be written: its folder takes a new file, it is no folder nor read-only."""
-    from edge.paths import unwritable_file
-
-    reason = unwritable_file(path)
-    if reason:
-        raise EdgeError(f"cannot write {what} ({reason})")
-
-
-def check_writable_dir(directory: Path, what: str) -> None:
-    """A file can be made in ``directory`` (made if missing); a full disk is let through (its
-    writer copes at run time).
-
-    Raises:
-        EdgeError: naming ``what`` and the reason (a file, read-only, no permission).
-    """
-    from edge.paths import FULL, unwritable
-
-    exc = unwritable(directory)
-    if exc is not None and exc.errno in FULL:
-        log.error("%s %s: %s; starting anyway", what, directory, exc.strerror)
-    elif exc is not None:
-        raise EdgeError(f"cannot write {what} {directory}: {exc.strerror}")
-
-
-def install_signal_handlers(stop: threading.Event) -> dict[int, object]:
-    """SIGTERM (systemd stop) and SIGINT (Ctrl-C) end the loop after the current frame.
-
-    Returns the previous handlers, for ``restore_signal_handlers``.
-    """
-
-    def handler(signum: int, _frame: object) -> None:
-        log.info("%s received, stopping", signal.Signals(signum).name)
-        stop.set()
-
-    return {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-
-def restore_signal_handlers(previous: dict[int, object]) -> None:
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
-
-
-def run(cfg: Config, max_frames: int | None = None) -> int:
-    """Build every stage from ``cfg``, then loop until the source ends or a signal arrives."""
-    stop = threading.Event()
-    previous = install_signal_handlers(stop)
-    try:
-        return _run(cfg, stop, max_frames)
-    finally:
-        restore_signal_handlers(previous)
-
-
-def load_labels(cfg: Config) -> tuple[str, ...]:
-    from edge.labels import read_labels
-
-    if not cfg.model.labels.is_file():
-        raise EdgeError(f"labels file not found: {cfg.model.labels}")
-    return read_labels(cfg.model.labels)
-
-
-def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
-    from edge import pipeline
-    from edge.backends import load_classifier
-    from edge.events import open_events
-    from edge.notify import Watchdog, notify
-    from edge.sinks import FanOut
-    from edge.sources import open_source
-
-    labels = load_labels(cfg)
-    # Every output path is checked before the model, HTTP, MQTT or the camera start.
-    events = open_events(cfg.events.path, labels, on_closed=stop.set)
-    sinks = FanOut([events] if events else [])
-    try:
-        if cfg.run.mode == "smile":
-            from edge.smile import capture_directory
-
-            check_writable_dir(capture_directory(cfg.capture.directory), "capture.directory")
-        classifier = load_classifier(cfg.model)
-        metrics, network = network_sinks(cfg, labels, classifier, events)
-        sinks = FanOut([s for s in (events, metrics, *network) if s is not None])
-        timer = metrics.stage_timer() if metrics is not None else None
-        stages = pipeline.Pipeline.from_config(cfg, classifier, labels, timer)
-        source = open_source(cfg.source)
-    except BaseException:
-        sinks.close()  # the events file lock; the network sinks run threads
-        raise
-    log.info("source: %s; model: %s; backend: %s", source.name, cfg.model.path, classifier.name)
-    after = [smile_camera(cfg, labels, classifier, source).apply] if cfg.run.mode == "smile" else []
-    watchdog = Watchdog()
-    notify(f"READY=1\nSTATUS=running on {classifier.name}")
-    try:
-        stats = pipeline.run(
-            source,
-            stages,
-            sinks.handle,
-            stop,
-            read_retries=cfg.source.read_retries,
-            retry_delay_s=cfg.source.retry_delay_s,
-            on_frame=watchdog.ping,
-            max_frames=max_frames,
-            stages_after=after,
-        )
-    finally:
-        notify("STOPPING=1")
-        source.close()
-        sinks.close()
-    fps = stats.frames / stats.seconds if stats.seconds > 0 else 0.0
-    log.info(
-        "done: %d frames (%d with faces, %d faces, %d tracks) in %.1f s, %.1f fps, backend %s",
-        stats.frames,
-        stats.frames_with_faces,
-        stats.faces,
-        len(stats.track_ids),
-        stats.seconds,
-        fps,
-        classifier.name,
-    )
-    return 0
-
-
-def network_sinks(
-    cfg: Config, labels: tuple[str, ...], classifier: object, events: object = None
-) -> tuple:
-    """``[http]`` (status page, /metrics, preview) and ``[mqtt]`` sinks, when enabled.
-
-    Returns ``(metrics, [web, mqtt])``; disabled parts are None and import nothing.
-    ``emotion_events_dropped`` counts MQTT's and the events file's (``events.dropped``) losses.
-    """
-    backend = lambda: getattr(classifier, "name", "?")  # noqa: E731  (follows failover)
-    mqtt = metrics = web = None
-    if cfg.mqtt.enabled:
-        from edge.mqtt import MqttSink
-
-        mqtt = MqttSink(cfg.mqtt, labels, backend=backend)
-    if cfg.http.enabled:
-        from edge.metrics import Metrics
-        from edge.web import WebSink
-
-        def dropped() -> int:
-            return (mqtt.dropped if mqtt else 0) + getattr(events, "dropped", 0)
-
-        metrics = Metrics(classifier, dropped=dropped)
-        try:
-            web = WebSink(cfg.http, labels, metrics, backend=backend)
-        except BaseException:
-            if mqtt is not None:
-                mqtt.close()
-            raise
-    return metrics, [web, mqtt]
-
-
-def smile_camera(
-    cfg: Config, labels: tuple[str, ...], classifier: object, source: object
-) -> SmileCamera:
-    """The smile-mode stage: ``[trigger]`` + ``[capture]``, stills from the source if it can."""
-    from edge.capture import CaptureWriter
-    from edge.smile import SmileCamera, capture_directory, source_still
-    from edge.trigger import SmileTrigger
-
-    directory = capture_directory(cfg.capture.directory)
-    writer = CaptureWriter(dataclasses.replace(cfg.capture, directory=directory))
-    model = cfg.model.path.name
-
-    def info() -> dict[str, str]:
-        backend = getattr(classifier, "name", "?")
-        return {
-            "backend": backend,
-            "model": cfg.model.edgetpu_path.name if backend == "edgetpu" else model,
-        }
-
-    t = cfg.trigger
-    log.info(
-        "smile mode: %d+ face(s) above %.2f for %d frames, cooldown %g s; stills in %s",
-        t.min_faces,
-        t.threshold,
-        t.frames,
-        t.cooldown_s,
-        directory,
-    )
-    return SmileCamera(SmileTrigger(t), writer, labels, info, still=source_still(source))
-
-
 def bench(cfg: Config, args: argparse.Namespace) -> int:
     """``python -m edge bench``: a table on stdout, ``--json`` a JSON object as the last line."""
     try:
@@ -328,7 +144,9 @@ def _bench(cfg: Config, args: argparse.Namespace) -> int:
     from edge import bench as bench_mod
     from edge.backends import load_classifier
     from edge.bench_report import append_csv, compare, read_csv, table
+    from edge.daemon import load_labels
     from edge.errors import BackendUnavailable, ModelError
+    from edge.paths import check_writable_file
     from edge.pipeline import Pipeline
 
     labels = load_labels(cfg)

@@ -1,4 +1,6 @@
-"""Output paths checked at start, before minutes of work (stdlib only: the three CLIs use it).
+"""Output paths checked at start, before minutes of work (the three CLIs use it).
+
+``check_writable_file`` / ``check_writable_dir`` turn a bad path into one ``EdgeError`` line.
 
 ``unwritable(directory)`` creates and removes a file in the folder (or its nearest existing
 parent), the one test that also catches read-only mounts, ACLs and root-squashed shares.
@@ -7,9 +9,14 @@ parent), the one test that also catches read-only mounts, ACLs and root-squashed
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import tempfile
 from pathlib import Path
+
+from edge.errors import EdgeError
+
+log = logging.getLogger(__name__)
 
 FULL = (errno.ENOSPC, errno.EDQUOT)  # a full disk: a run-time fault, not a bad path
 
@@ -42,3 +49,24 @@ def unwritable_file(path: Path) -> str | None:
     if path.exists() and not os.access(path, os.W_OK):
         return f"{path}: not writable"
     return None
+
+
+def check_writable_file(path: Path, what: str) -> None:
+    """``path`` can be written: its folder takes a new file, it is no folder nor read-only."""
+    reason = unwritable_file(path)
+    if reason:
+        raise EdgeError(f"cannot write {what} ({reason})")
+
+
+def check_writable_dir(directory: Path, what: str) -> None:
+    """A file can be made in ``directory`` (made if missing); a full disk is let through (its
+    writer copes at run time).
+
+    Raises:
+        EdgeError: naming ``what`` and the reason (a file, read-only, no permission).
+    """
+    exc = unwritable(directory)
+    if exc is not None and exc.errno in FULL:
+        log.error("%s %s: %s; starting anyway", what, directory, exc.strerror)
+    elif exc is not None:
+        raise EdgeError(f"cannot write {what} {directory}: {exc.strerror}")

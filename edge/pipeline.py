@@ -8,11 +8,10 @@ injectable, so tests don't sleep.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,30 +23,11 @@ from edge.errors import SourceReadError
 from edge.faces import HaarFaceDetector
 from edge.preprocess import crop_box, crop_face, detection_image
 from edge.sources.base import Source
+from edge.timing import STAGES, StageTimer  # noqa: F401  (re-exported)
 from edge.tracking import Tracker
 from edge.types import Box, Frame, FrameResult
 
 log = logging.getLogger(__name__)
-
-STAGES = ("detect", "crop", "infer", "track")
-
-
-class StageTimer:
-    """``with timer("detect"): ...`` records seconds per stage when ``enabled``."""
-
-    def __init__(self, enabled: bool = False, clock: Callable[[], float] = time.perf_counter):
-        self.enabled = enabled
-        self.clock = clock
-        self.samples: dict[str, list[float]] = {s: [] for s in STAGES}
-
-    @contextlib.contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
-        if not self.enabled:
-            yield
-            return
-        start = self.clock()
-        yield
-        self.samples.setdefault(stage, []).append(self.clock() - start)
 
 
 class Pipeline:

@@ -109,16 +109,10 @@ def _load_cpu(cfg: Config) -> str:
 
 def _camera(cfg: Config, frames: int = 10) -> str:
     """Read frames from the configured camera (``auto``: picamera, else /dev/video0)."""
-    from edge.sources import open_source
+    from edge.sources import open_camera, open_source
 
-    uris = ["picamera", "/dev/video0"] if cfg.source.uri in ("auto", "sample") else [cfg.source.uri]
-    for uri in uris:
-        try:
-            source = open_source(SourceConfig(**{**cfg.source.__dict__, "uri": uri}))
-            break
-        except EdgeError:
-            if uri == uris[-1]:
-                raise
+    auto = cfg.source.uri in ("auto", "sample")
+    source = open_camera(cfg.source) if auto else open_source(cfg.source)
     try:
         start = time.monotonic()
         shapes = {source.read().bgr.shape for _ in range(frames)}

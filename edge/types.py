@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -54,6 +55,17 @@ class Face:
     smoothed: str
     scores: np.ndarray
     smoothed_scores: np.ndarray
+
+    def summary(self) -> dict[str, Any]:
+        """``id``, ``box`` (plain ints), ``emotion`` and ``smoothed``: what every output of a
+        face starts with (events, status page)."""
+        box = [int(v) for v in self.box]
+        return {"id": self.id, "box": box, "emotion": self.emotion, "smoothed": self.smoothed}
+
+    def label_scores(self, labels: Sequence[str], smoothed: bool = False) -> dict[str, float]:
+        """``{label: score}`` rounded to 4 places: this frame's scores, or the smoothed ones."""
+        values = self.smoothed_scores if smoothed else self.scores
+        return {name: round(float(s), 4) for name, s in zip(labels, values, strict=True)}
 
 
 @dataclass(frozen=True, slots=True)

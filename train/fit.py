@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from edge.fsio import replace_synced, write_atomic
 from edge.labels import NUM_CLASSES, labels_text
 from train import models
 from train.augment import AugmentConfig, augment_batch
@@ -132,19 +132,15 @@ class EpochState(keras.callbacks.Callback):
             "best_val_accuracy": self.best_val,
             "wall_s": time.time() - self.started,
         }
-        _write_atomic(self.out / STATE_FILE, json.dumps(state, indent=2))
+        write_atomic(self.out / STATE_FILE, json.dumps(state, indent=2))
 
 
 def _save_atomic(model: keras.Model, path: Path) -> None:
+    """``model.save`` to a temporary name (keras wants the ``.keras`` ending), then fsync and
+    rename it into place (``edge.fsio``)."""
     tmp = path.with_name(path.stem + ".tmp.keras")
     model.save(tmp)
-    os.replace(tmp, path)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    replace_synced(tmp, path)
 
 
 def export_model(source: Path, dest: Path) -> dict:

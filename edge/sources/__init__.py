@@ -9,6 +9,7 @@ instead of quietly watching the sample clip.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample.mp4"
 DEV = Path("/dev")
 
-__all__ = ["SAMPLE_PATH", "Source", "camera_required", "open_source"]
+__all__ = ["SAMPLE_PATH", "Source", "camera_required", "open_camera", "open_source"]
 
 
 def camera_required(cfg: SourceConfig, environ: Mapping[str, str] | None = None) -> bool:
@@ -66,7 +67,12 @@ def _without_password(uri: str) -> str:
     return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1***@", uri)
 
 
-def _open_auto(cfg: SourceConfig, strict: bool, dev: Path) -> Source:
+def open_camera(cfg: SourceConfig, dev: Path = DEV) -> Source:
+    """The first camera that opens, in ``auto``'s order: the Pi camera, then ``/dev/video0``.
+
+    Raises:
+        SourceUnavailable: no camera opened; the message names each one's cause.
+    """
     causes = []
     for uri in ("picamera", str(dev / "video0")):
         if uri != "picamera" and not Path(uri).exists():
@@ -74,14 +80,21 @@ def _open_auto(cfg: SourceConfig, strict: bool, dev: Path) -> Source:
             log.info("source auto: no %s", uri)
             continue
         try:
-            return open_source(SourceConfig(**{**cfg.__dict__, "uri": uri}), dev=dev)
+            return open_source(dataclasses.replace(cfg, uri=uri), dev=dev)
         except SourceUnavailable as exc:
             causes.append(str(exc))
             log.info("source auto: %s", exc)
-    if strict:
-        why = "source.require_camera = true" if cfg.require_camera else "running under systemd"
-        raise SourceUnavailable(
-            f"source auto: no camera ({'; '.join(causes)}); {why}, so no sample-clip fallback"
-        )
+    raise SourceUnavailable("; ".join(causes))
+
+
+def _open_auto(cfg: SourceConfig, strict: bool, dev: Path) -> Source:
+    try:
+        return open_camera(cfg, dev)
+    except SourceUnavailable as exc:
+        if strict:
+            why = "source.require_camera = true" if cfg.require_camera else "running under systemd"
+            raise SourceUnavailable(
+                f"source auto: no camera ({exc}); {why}, so no sample-clip fallback"
+            ) from None
     log.info("source auto: no camera found; playing the bundled sample %s", SAMPLE_PATH)
     return VideoFileSource(SAMPLE_PATH)

@@ -26,8 +26,8 @@ pytest.importorskip("prometheus_client")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from edge.metrics import Metrics  # noqa: E402
-from edge.web import HttpConfig, WebSink  # noqa: E402
+from edge.sinks.http import HttpConfig, WebSink  # noqa: E402
+from edge.sinks.metrics import Metrics  # noqa: E402
 
 SHOT_DIR = os.environ.get("EDGE_SCREENSHOT_DIR", "")  # keep the screenshot for a look
 CHROMIUM = shutil.which("chromium")

@@ -12,10 +12,10 @@ from convert.check import check_file
 from convert.cli import main
 from convert.compiler import HOW_TO_GET
 from convert.errors import ConvertError
-from convert.fsio import write_atomic
 from convert.parity import MAX_DROP_PP
 from convert.quantize import balanced_sample
 from convert.tflite_file import read_model
+from edge.fsio import write_atomic
 from edge.labels import labels_text
 
 

@@ -131,7 +131,7 @@ class _Unmount:
 
 
 def held_events(c: Ctx) -> Path:
-    from edge.events import open_events
+    from edge.sinks.events import open_events
 
     path = c.tmp / "ev.jsonl"
     c.keep.append(open_events(str(path), EMOTIONS))  # the first daemon
@@ -367,7 +367,7 @@ def test_a_closed_stdout_ends_the_run_quietly(model, tmp_path):
 # -- HTTP: a 4xx answer, and at most a rate-limited line in the log -----------------------------
 
 pytest.importorskip("prometheus_client")
-from edge.web import HttpConfig, WebSink  # noqa: E402
+from edge.sinks.http import HttpConfig, WebSink  # noqa: E402
 
 TOKEN = "s3cret-t0ken-value"
 
@@ -393,7 +393,7 @@ def raw(sink: WebSink, data: bytes) -> bytes:
     ids=["digit-like-byte", "5000-digits", "negative"],
 )
 def test_capture_names_that_are_not_numbers_are_404(sink, caplog, path):
-    caplog.set_level("DEBUG", logger="edge.web")
+    caplog.set_level("DEBUG", logger="edge.sinks.http")
     auth = f"Authorization: Bearer {TOKEN}\r\n".encode()
     answer = raw(sink, b"GET " + path + b" HTTP/1.1\r\n" + auth + b"\r\n")
     assert answer.startswith(b"HTTP/1.1 404"), answer
@@ -414,7 +414,7 @@ def test_the_token_never_reaches_the_log(sink, caplog):
 
 @pytest.mark.parametrize("gone", [ConnectionResetError, BrokenPipeError])
 def test_a_client_that_hangs_up_mid_answer_is_not_a_failure(sink, caplog, gone):
-    caplog.set_level("DEBUG", logger="edge.web")
+    caplog.set_level("DEBUG", logger="edge.sinks.http")
     try:
         raise gone(104, "Connection reset by peer")
     except OSError:  # handle_error reads the exception being handled, as socketserver calls it

@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.capture import CaptureConfig, CaptureWriter, capture_event, capture_name
 from edge.errors import ConfigError
+from edge.smile.capture import CaptureConfig, CaptureWriter, capture_event, capture_name
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000).timestamp()
@@ -112,7 +112,7 @@ def test_unwritable_directory_logs_one_error_and_recovers(tmp_path: Path, caplog
     blocker = tmp_path / "file"
     blocker.write_text("a regular file where the parent directory should be")
     target = blocker / "sub"  # mkdir fails even as root (chmod would not stop root)
-    with caplog.at_level(logging.INFO, logger="edge.capture"):
+    with caplog.at_level(logging.INFO, logger="edge.smile.capture"):
         w = writer(target)
         results = [w.save(frame(), T0 + i, {}) for i in range(20)]
         assert results == [None] * 20
@@ -180,7 +180,7 @@ KILL_LOOP = """
 import os, sys, time
 from pathlib import Path
 import numpy as np
-from edge.capture import CaptureConfig, CaptureWriter
+from edge.smile.capture import CaptureConfig, CaptureWriter
 real_write = os.write
 def sd_card_write(fd, data):  # 64 KiB per call, ~30 MB/s: a Pi's SD card, not a page cache
     written = real_write(fd, data[:65536])

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from edge.bench import peak_rss_mb, rss_mb
-from edge.events import EventFile, EventWriter, open_events
 from edge.labels import EMOTIONS
+from edge.sinks.events import EventFile, EventWriter, open_events
 from edge.types import Box, Face, Frame, FrameResult
 from tests.fakes import one_hot
 
@@ -61,7 +61,7 @@ def test_a_full_disk_drops_whole_lines_logs_once_and_writing_resumes(tmp_path, c
     path = tmp_path / "ev.jsonl"
     now = [0.0]
     writer = EventWriter(EventFile(path), EMOTIONS, owned=True, clock=lambda: now[0])
-    caplog.set_level(logging.INFO, logger="edge.events")
+    caplog.set_level(logging.INFO, logger="edge.sinks.events")
     for n in range(3):
         writer.handle(FRAME, result(n))
     line = len(path.read_text()) // 3
@@ -71,7 +71,7 @@ def test_a_full_disk_drops_whole_lines_logs_once_and_writing_resumes(tmp_path, c
             now[0] += 1.0  # 100 s of failing: the first ERROR, then one reminder a minute
     assert [e["frame"] for e in events_in(path)] == [0, 1, 2]
     assert writer.dropped == 100 and writer.failing
-    records = [r for r in caplog.records if r.name == "edge.events"]
+    records = [r for r in caplog.records if r.name == "edge.sinks.events"]
     assert [r.levelname for r in records] == ["ERROR", "WARNING"]
     assert "File too large" in records[0].getMessage()
     assert "still cannot write" in records[1].getMessage()
@@ -82,7 +82,7 @@ def test_a_full_disk_drops_whole_lines_logs_once_and_writing_resumes(tmp_path, c
 
 
 def test_stdout_redirected_to_a_file_that_fills_gets_whole_lines_and_no_hole(tmp_path):
-    from edge.events import LineStream
+    from edge.sinks.events import LineStream
 
     path = tmp_path / "out.jsonl"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)  # `> out.jsonl`: no O_APPEND
@@ -158,7 +158,7 @@ def test_closed_stdout_stops_the_run_without_an_error():
 
 
 def _fd_stream(fd: int):
-    from edge.events import LineStream
+    from edge.sinks.events import LineStream
 
     return LineStream(fd, "pipe")
 
@@ -222,8 +222,8 @@ def test_a_state_dir_too_full_to_create_the_file_does_not_stop_the_start(tmp_pat
 # -- health under load ------------------------------------------------------------------------
 
 pytest.importorskip("prometheus_client")
-from edge.metrics import Metrics  # noqa: E402
-from edge.web import HttpConfig, WebSink  # noqa: E402
+from edge.sinks.http import HttpConfig, WebSink  # noqa: E402
+from edge.sinks.metrics import Metrics  # noqa: E402
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from edge.types import Box, Face, Frame, FrameResult
 from tests.fakes import FakeClassifier, FakeFaces, FakeSource, one_hot
 
 parser = pytest.importorskip("prometheus_client.parser")
-from edge.metrics import FpsMeter, Metrics  # noqa: E402
+from edge.sinks.metrics import FpsMeter, Metrics  # noqa: E402
 
 FRAME = Frame(np.zeros((120, 160, 3), np.uint8))
 
@@ -94,5 +94,14 @@ def test_scrapes_close_together_share_one_rendering(monkeypatch):
     first = m.render()
     m.handle(FRAME, result(0, 2))
     assert m.render() is first  # a crowd of scrapers costs one rendering per interval
-    monkeypatch.setattr("edge.metrics.RENDER_MAX_AGE_S", 0.0)
+    monkeypatch.setattr("edge.sinks.metrics.RENDER_MAX_AGE_S", 0.0)
     assert samples(m)[("emotion_frames_total", ())] == 1
+
+
+def test_counters_kept_by_other_objects_are_read_at_scrape_time():
+    metrics, counts = Metrics(), {"published": 0}
+    metrics.add_counter("emotion_mqtt_published", "MQTT messages", lambda: counts["published"])
+    assert samples(metrics)[("emotion_mqtt_published_total", ())] == 0
+    counts["published"] = 3
+    metrics._rendered = None  # (renders are shared for RENDER_MAX_AGE_S)
+    assert samples(metrics)[("emotion_mqtt_published_total", ())] == 3

@@ -34,7 +34,7 @@ MOSQUITTO = shutil.which("mosquitto") or (
 FRAME = Frame(np.zeros((48, 64, 3), np.uint8))
 
 paho = pytest.importorskip("paho.mqtt.client", reason="paho-mqtt is not installed")
-from edge.mqtt import MqttConfig, MqttSink  # noqa: E402
+from edge.sinks.mqtt import MqttConfig, MqttSink  # noqa: E402
 
 
 def free_port() -> int:
@@ -234,7 +234,7 @@ def test_full_buffer_drops_oldest_and_counts(tmp_path):
 
 CHILD = """
 import sys, time
-from edge.mqtt import MqttConfig, MqttSink
+from edge.sinks.mqtt import MqttConfig, MqttSink
 cfg = MqttConfig(enabled=True, port=int(sys.argv[1]), device_id="dev1", keepalive_s=5)
 sink = MqttSink(cfg, ["a"])
 while not sink.connected:

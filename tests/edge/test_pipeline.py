@@ -14,11 +14,11 @@ import pytest
 
 from edge.config import FacesConfig
 from edge.errors import SourceReadError
-from edge.events import EventWriter
 from edge.faces import HaarFaceDetector
 from edge.labels import EMOTIONS
 from edge.notify import Watchdog, notify
 from edge.pipeline import Pipeline, StageTimer, run
+from edge.sinks.events import EventWriter
 from edge.tracking import Tracker
 from edge.types import Box
 from tests.fakes import FakeClassifier, FakeFaces, FakeSource, one_hot

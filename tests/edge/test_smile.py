@@ -15,15 +15,15 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.capture import CaptureConfig, CaptureWriter
 from edge.cli import main
 from edge.config import FacesConfig
-from edge.events import EventWriter
 from edge.labels import EMOTIONS
 from edge.pipeline import Pipeline, run
-from edge.smile import SmileCamera, capture_directory, source_still
+from edge.sinks.events import EventWriter
+from edge.smile.camera import SmileCamera, capture_directory, source_still
+from edge.smile.capture import CaptureConfig, CaptureWriter
+from edge.smile.trigger import SmileTrigger, TriggerConfig
 from edge.tracking import Tracker
-from edge.trigger import SmileTrigger, TriggerConfig
 from edge.types import Box, Face, Frame, FrameResult
 from tests.fakes import FakeClassifier, FakeFaces, FakePicamera2, FakeSource, one_hot
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from edge.errors import ConfigError
-from edge.trigger import SmileTrigger, TriggerConfig
+from edge.smile.trigger import SmileTrigger, TriggerConfig
 
 FPS = 8.0  # frame times are exact binary fractions
 HI, LO = 0.9, 0.2

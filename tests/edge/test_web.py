@@ -20,8 +20,8 @@ from edge.types import Box, Face, Frame, FrameResult
 from tests.fakes import one_hot
 
 pytest.importorskip("prometheus_client")
-from edge.metrics import Metrics  # noqa: E402
-from edge.web import HttpConfig, WebSink  # noqa: E402
+from edge.sinks.http import HttpConfig, WebSink  # noqa: E402
+from edge.sinks.metrics import Metrics  # noqa: E402
 
 TOKEN = "t0ken-t0ken-t0ken"
 ORANGE = (0, 160, 255)  # BGR

@@ -170,10 +170,7 @@ class MqttSink:
             if before != f.smoothed:
                 self._smoothed[f.id] = f.smoothed
                 w.changes[f.smoothed] += 1
-                scores = {
-                    n: round(float(s), 4)
-                    for n, s in zip(self.labels, f.smoothed_scores, strict=False)
-                }
+                scores = f.label_scores(self.labels, smoothed=True)
                 change = {"id": f.id, "from": before, "to": f.smoothed, "scores": scores}
                 out.append(("face", {**change, "ts": round(result.ts, 3)}))
         if len(self._smoothed) > 256:  # forget tracks that ended
@@ -304,3 +301,9 @@ class MqttSink:
         self._client.loop_stop()
         if self._queue:
             log.warning("mqtt: %d messages not sent at exit", len(self._queue))
+        log.info(
+            "mqtt: %d messages published, %d dropped, %d frames failed to build",
+            self.published,
+            self.dropped,
+            self.errors,
+        )

@@ -1,4 +1,4 @@
-"""Where a processed frame goes: the events file, smile captures, MQTT, the HTTP preview.
+"""The sink protocol and ``FanOut``, which hands each frame to every sink.
 
 Each sink gets ``handle(frame, result)`` once per frame, on the frame loop's thread, so it must
 return quickly: anything slow (network, disk beyond one small write) belongs on its own thread

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from edge.capture import CaptureWriter, capture_event
-from edge.trigger import SmileTrigger
+from edge.smile.capture import CaptureWriter, capture_event
+from edge.smile.trigger import SmileTrigger
 from edge.types import Face, Frame, FrameResult
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,5 @@ class SmileCamera:
             "box": [round(x * sx), round(y * sy), round(w * sx), round(h * sy)],
             "happy": round(happy, 4),
             "smoothed": f.smoothed,
-            "scores": {
-                n: round(float(s), 4) for n, s in zip(self.labels, f.smoothed_scores, strict=True)
-            },
+            "scores": f.label_scores(self.labels, smoothed=True),
         }

@@ -7,7 +7,8 @@ Layout of ``directory``::
     .smile-...jpg.tmp                being written (hidden); stale ones are removed at start
 
 Both files are written to a hidden temporary name in the same directory, fsynced, then renamed
-(``os.replace``, atomic on POSIX), so a reader never sees a partial file under a final name.
+(``os.replace``, atomic on POSIX: ``edge.fsio.write_atomic``), so a reader never sees a partial
+file under a final name.
 The **sidecar goes first and the JPEG's rename is the commit point**: every ``*.jpg`` under a
 final name is complete and already has its sidecar (whose ``bytes``/``sha256`` describe it). A
 crash between the two renames leaves an orphan sidecar, removed at the next start; the budget
@@ -39,6 +40,7 @@ import cv2
 import numpy as np
 
 from edge.errors import config_check
+from edge.fsio import fsync_dir, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -109,38 +111,6 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``.<name>.tmp`` beside ``path``, fsync, rename over ``path``.
-
-    Raises:
-        OSError: the temporary file is removed first.
-    """
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 class CaptureWriter:
     """``save(frame, when, meta) -> Path | None``; never raises ``OSError`` into the loop."""
 
@@ -185,7 +155,7 @@ class CaptureWriter:
                 with contextlib.suppress(OSError):
                     path.with_suffix(".json").unlink()
                 raise
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         except (OSError, ValueError, TypeError, cv2.error) as exc:
             self._report(exc)
             return None

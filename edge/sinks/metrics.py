@@ -5,9 +5,11 @@ pipeline a ``HistogramTimer`` for per-stage latency::
 
     metrics = Metrics(classifier, dropped=lambda: mqtt.dropped)
     stages = Pipeline(detector, classifier, tracker, cfg.faces, timer=metrics.stage_timer())
+    metrics.add_counter("emotion_mqtt_published", "MQTT messages sent", lambda: mqtt.published)
 
 ``render()`` gives the text exposition format for ``/metrics``. Values read from other objects
-(the backend in use, dropped events) are read at scrape time, not per frame.
+(the backend in use, dropped events, counters added with ``add_counter``: MQTT messages
+published, smile stills that failed) are read at scrape time, not per frame.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from edge.pipeline import STAGES, StageTimer
+from edge.timing import STAGES, StageTimer
 
 RENDER_MAX_AGE_S = 0.5
 
@@ -99,6 +101,10 @@ class _ScrapeTimeCollector:
         )
         dropped.add_metric([], m.dropped())
         yield dropped
+        for name, documentation, read in m.counters:
+            counter = CounterMetricFamily(name, documentation)
+            counter.add_metric([], read())
+            yield counter
 
 
 class Metrics:
@@ -124,6 +130,7 @@ class Metrics:
         self.dropped = dropped or (lambda: 0)
         self.backend = getattr(classifier, "name", "")
         self.fallbacks = 0
+        self.counters: list[tuple[str, str, Callable[[], float]]] = []
         self._fps = FpsMeter(clock=clock)
         r = self.registry
         self.frames = Counter("emotion_frames", "Frames processed", registry=r)
@@ -148,6 +155,11 @@ class Metrics:
             registry=r,
         )
         r.register(_ScrapeTimeCollector(self))
+
+    def add_counter(self, name: str, documentation: str, read: Callable[[], float]) -> None:
+        """Export a count another object keeps (``lambda: mqtt.published``) as ``<name>_total``,
+        read when Prometheus scrapes."""
+        self.counters.append((name, documentation, read))
 
     def stage_timer(self) -> HistogramTimer:
         """A timer for ``Pipeline(..., timer=)`` that feeds ``emotion_stage_seconds``."""
