@@ -19,8 +19,8 @@ import numpy as np
 from edge.backends.base import Classifier
 from edge.carry import BoxCarry
 from edge.config import Config, FacesConfig
+from edge.detection import FaceDetector, load_detector
 from edge.errors import SourceReadError
-from edge.faces import HaarFaceDetector
 from edge.preprocess import crop_box, crop_face, detection_image
 from edge.sources.base import Source
 from edge.timing import STAGES, StageTimer  # noqa: F401  (re-exported)
@@ -35,7 +35,7 @@ class Pipeline:
 
     def __init__(
         self,
-        detector: HaarFaceDetector,
+        detector: FaceDetector,
         classifier: Classifier,
         tracker: Tracker,
         faces: FacesConfig,
@@ -61,11 +61,9 @@ class Pipeline:
         labels: Sequence[str],
         timer: StageTimer | None = None,
     ) -> Pipeline:
-        """The daemon's pipeline: ``[faces]`` Haar and ``[tracking]`` around ``classifier``."""
+        """The daemon's pipeline: the ``[faces]`` detector, ``[tracking]``, ``classifier``."""
         f, t = cfg.faces, cfg.tracking
-        detector = HaarFaceDetector(
-            f.cascade, f.scale_factor, f.min_neighbors, f.min_size, f.max_faces
-        )
+        detector = load_detector(f)
         tracker = Tracker(
             labels, t.iou_min, t.max_missed, t.ema_alpha, t.hysteresis, t.follow_frames
         )

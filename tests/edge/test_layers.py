@@ -44,7 +44,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     ("edge.config",),  # gathers the sections
     # built from the config: the source, the classifier, the frame pipeline
-    ("edge.sources", "edge.backends", "edge.pipeline"),
+    ("edge.sources", "edge.backends", "edge.detection", "edge.pipeline"),
     # what the commands run
     ("edge.daemon", "edge.bench", "edge.bench_report", "edge.selftest", "edge.tools"),
     ("edge.cli", "edge.__main__"),

@@ -176,3 +176,13 @@ def test_watchdog_pings_only_when_watchdog_pid_is_ours(tmp_path):
     ours.ping()
     assert ours.enabled and server.recv(64) == b"WATCHDOG=1"
     server.close()
+
+
+def test_load_detector_passes_every_faces_key():
+    from edge.detection import load_detector
+
+    cfg = FacesConfig(scale_factor=1.2, min_neighbors=3, min_size=40, max_faces=2)
+    detector = load_detector(cfg)
+    assert isinstance(detector, HaarFaceDetector)
+    got = (detector.scale_factor, detector.min_neighbors, detector.min_size, detector.max_faces)
+    assert got == (1.2, 3, (40, 40), 2)
