@@ -12,7 +12,9 @@ are processed but not timed. Stages, per frame unless noted:
 
 ``frame_ms`` is the whole frame, read to sinks; ``fps`` = timed frames / their wall time.
 ``model_only`` times ``classify`` alone on random faces (pycoral's benchmark habit: fixed seed,
-warm-up excluded). Results are plain dicts; ``edge.bench_report`` prints and stores them.
+warm-up excluded). With ``--truth`` the frames are scored by ``edge.scoring``; ``--preload`` and
+``--loop`` read through ``edge.sources.memory``. Results are plain dicts;
+``edge.bench_command`` runs this per backend and ``edge.bench_report`` prints and stores them.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ from edge.scoring import accuracy, load_truth, percentile
 from edge.sinks.events import EventWriter
 from edge.sources import open_source
 from edge.sources.base import Source
+from edge.sources.memory import LoopingSource, MemorySource
 from edge.timing import time_calls
-from edge.types import Frame
 
 STAGES = ("capture", "detect", "crop", "infer", "postprocess")
 CHECKPOINT = 1000  # frame at which memory is sampled, to compare with the end of a long run
@@ -132,54 +134,12 @@ class CompactTimer(StageTimer):
         self.samples = {s: array("d") for s in self.samples}  # type: ignore[misc]
 
 
-class MemorySource:
-    """Frames decoded up front, handed out in order (again and again with ``loop``)."""
-
-    def __init__(self, source: Source, loop: bool) -> None:
-        self.name = f"{source.name} (preloaded)"
-        self.frames: list[Frame] = []
-        while (frame := source.read()) is not None:
-            self.frames.append(frame)
-        source.close()
-        self.loop = loop
-        self._next = 0
-
-    def read(self) -> Frame | None:
-        if self._next >= len(self.frames):
-            if not self.loop or not self.frames:
-                return None
-            self._next = 0
-        self._next += 1
-        return self.frames[self._next - 1]
-
-    def close(self) -> None:
-        self.frames = []
-
-
-class LoopingSource:
-    """Reopens a finite source (file or folder) when it ends, so long runs decode every frame."""
-
-    def __init__(self, cfg: Config) -> None:
-        self._cfg = cfg.source
-        self._source = open_source(self._cfg)
-        self.name = f"{self._source.name} (looped)"
-
-    def read(self) -> Frame | None:
-        frame = self._source.read()
-        if frame is None:
-            self._source.close()
-            self._source = open_source(self._cfg)
-            frame = self._source.read()
-        return frame
-
-    def close(self) -> None:
-        self._source.close()
-
-
 def open_bench_source(cfg: Config, opts: BenchOptions) -> Source:
     if opts.preload:
         return MemorySource(open_source(cfg.source), opts.loop)
-    return LoopingSource(cfg) if opts.loop else open_source(cfg.source)
+    if opts.loop:
+        return LoopingSource(lambda: open_source(cfg.source))
+    return open_source(cfg.source)
 
 
 def bench_pipeline(

@@ -46,7 +46,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # built from the config: the source, the classifier, the frame pipeline
     ("edge.sources", "edge.backends", "edge.detection", "edge.pipeline"),
     # what the commands run
-    ("edge.daemon", "edge.bench", "edge.bench_report", "edge.selftest", "edge.tools"),
+    (
+        "edge.daemon",
+        "edge.bench",
+        "edge.bench_command",
+        "edge.bench_report",
+        "edge.selftest",
+        "edge.tools",
+    ),
     ("edge.cli", "edge.__main__"),
 )
 FOREIGN = ("bench", "train", "convert", "tensorflow", "keras", "tests")
