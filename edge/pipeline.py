@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from edge.preprocess import crop_box, crop_face, detection_image
 from edge.sources.base import Source
 from edge.timing import STAGES, StageTimer  # noqa: F401  (re-exported)
 from edge.tracking import Tracker
-from edge.types import Box, Frame, FrameResult
+from edge.types import Box, Face, Frame, FrameResult
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,15 @@ class RunStats:
     read_failures: int = 0
     ended: bool = False  # the source ran out (as opposed to stop/max_frames)
     seconds: float = 0.0
-    track_ids: set[int] = field(default_factory=set)
+    tracks: int = 0  # distinct track ids seen (the tracker hands them out in increasing order)
+    last_track_id: int = -1  # the highest seen: a count in constant memory, not a set of ids
+
+    def count_tracks(self, faces: Sequence[Face]) -> None:
+        """Count the faces whose track id is new, i.e. above every id seen so far."""
+        for track_id in sorted(f.id for f in faces):
+            if track_id > self.last_track_id:
+                self.tracks += 1
+                self.last_track_id = track_id
 
 
 def run(
@@ -179,6 +187,6 @@ def run(
         stats.frames += 1
         stats.faces += len(result.faces)
         stats.frames_with_faces += bool(result.faces)
-        stats.track_ids.update(f.id for f in result.faces)
+        stats.count_tracks(result.faces)
     stats.seconds = time.monotonic() - started
     return stats

@@ -186,3 +186,16 @@ def test_load_detector_passes_every_faces_key():
     assert isinstance(detector, HaarFaceDetector)
     got = (detector.scale_factor, detector.min_neighbors, detector.min_size, detector.max_faces)
     assert got == (1.2, 3, (40, 40), 2)
+
+
+def test_run_stats_count_tracks_without_keeping_their_ids():
+    from edge.pipeline import RunStats
+    from edge.types import Face
+
+    def faces(*ids: int) -> list[Face]:
+        return [Face(i, Box(0, 0, 1, 1), "happy", "happy", np.zeros(7), np.zeros(7)) for i in ids]
+
+    stats = RunStats()
+    for frame in ([], [0], [0, 1], [1], [3, 1, 2], [3]):  # ids 0-3, one appearing out of order
+        stats.count_tracks(faces(*frame))
+    assert stats.tracks == 4 and not hasattr(stats, "track_ids")
