@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench(args: argparse.Namespace) -> int:
     from edge.config import FacesConfig
-    from edge.faces import HaarFaceDetector
+    from edge.detection import load_detector
     from edge.labels import EMOTIONS
     from edge.pipeline import Pipeline
     from edge.sinks.http import HttpConfig, WebSink
@@ -163,10 +163,9 @@ def bench(args: argparse.Namespace) -> int:
     frames = load_frames(args.clip)
     metrics = Metrics(classifier)
     faces = FacesConfig()
-    detector = HaarFaceDetector(
-        faces.cascade, faces.scale_factor, faces.min_neighbors, faces.min_size, faces.max_faces
+    stages = Pipeline(
+        load_detector(faces), classifier, Tracker(EMOTIONS), faces, metrics.stage_timer()
     )
-    stages = Pipeline(detector, classifier, Tracker(EMOTIONS), faces, metrics.stage_timer())
     clients = args.stream_clients + args.metrics_clients
     cfg = HttpConfig(
         enabled=True,

@@ -12,13 +12,14 @@ are processed but not timed. Stages, per frame unless noted:
 
 ``frame_ms`` is the whole frame, read to sinks; ``fps`` = timed frames / their wall time.
 ``model_only`` times ``classify`` alone on random faces (pycoral's benchmark habit: fixed seed,
-warm-up excluded). Results are plain dicts; ``edge.bench_report`` prints and stores them.
+warm-up excluded). With ``--truth`` the frames are scored by ``edge.scoring``; ``--preload`` and
+``--loop`` read through ``edge.sources.memory``. Results are plain dicts;
+``edge.bench_command`` runs this per backend and ``edge.bench_report`` prints and stores them.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 import platform
 import resource
@@ -34,11 +35,13 @@ import numpy as np
 
 from edge.backends.base import Classifier
 from edge.config import Config, ModelConfig
-from edge.events import EventWriter
 from edge.pipeline import Pipeline, StageTimer
+from edge.scoring import accuracy, load_truth, percentile
+from edge.sinks.events import EventWriter
 from edge.sources import open_source
 from edge.sources.base import Source
-from edge.types import Frame
+from edge.sources.memory import LoopingSource, MemorySource
+from edge.timing import time_calls
 
 STAGES = ("capture", "detect", "crop", "infer", "postprocess")
 CHECKPOINT = 1000  # frame at which memory is sampled, to compare with the end of a long run
@@ -58,12 +61,12 @@ class BenchOptions:
 
 
 def percentiles(seconds: Sequence[float] | array) -> dict[str, float]:
-    """p50/p95/p99 (and mean) in milliseconds; zeros for no samples."""
+    """p50/p95/p99 (``edge.scoring.percentile``) and mean in milliseconds; zeros for none."""
     if not len(seconds):
         return {"p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0, "mean_ms": 0.0, "n": 0}
-    ms = np.asarray(seconds, np.float64) * 1000.0
-    p50, p95, p99 = np.percentile(ms, (50, 95, 99))
-    out = {"p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "mean_ms": ms.mean()}
+    ms = sorted(s * 1000.0 for s in seconds)
+    p50, p95, p99 = (percentile(ms, q) for q in (50, 95, 99))
+    out = {"p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "mean_ms": sum(ms) / len(ms)}
     return {k: round(float(v), 4) for k, v in out.items()} | {"n": len(ms)}
 
 
@@ -131,61 +134,19 @@ class CompactTimer(StageTimer):
         self.samples = {s: array("d") for s in self.samples}  # type: ignore[misc]
 
 
-class MemorySource:
-    """Frames decoded up front, handed out in order (again and again with ``loop``)."""
-
-    def __init__(self, source: Source, loop: bool) -> None:
-        self.name = f"{source.name} (preloaded)"
-        self.frames: list[Frame] = []
-        while (frame := source.read()) is not None:
-            self.frames.append(frame)
-        source.close()
-        self.loop = loop
-        self._next = 0
-
-    def read(self) -> Frame | None:
-        if self._next >= len(self.frames):
-            if not self.loop or not self.frames:
-                return None
-            self._next = 0
-        self._next += 1
-        return self.frames[self._next - 1]
-
-    def close(self) -> None:
-        self.frames = []
-
-
-class LoopingSource:
-    """Reopens a finite source (file or folder) when it ends, so long runs decode every frame."""
-
-    def __init__(self, cfg: Config) -> None:
-        self._cfg = cfg.source
-        self._source = open_source(self._cfg)
-        self.name = f"{self._source.name} (looped)"
-
-    def read(self) -> Frame | None:
-        frame = self._source.read()
-        if frame is None:
-            self._source.close()
-            self._source = open_source(self._cfg)
-            frame = self._source.read()
-        return frame
-
-    def close(self) -> None:
-        self._source.close()
-
-
 def open_bench_source(cfg: Config, opts: BenchOptions) -> Source:
     if opts.preload:
         return MemorySource(open_source(cfg.source), opts.loop)
-    return LoopingSource(cfg) if opts.loop else open_source(cfg.source)
+    if opts.loop:
+        return LoopingSource(lambda: open_source(cfg.source))
+    return open_source(cfg.source)
 
 
 def bench_pipeline(
     cfg: Config, pipeline: Pipeline, labels: Sequence[str], opts: BenchOptions
 ) -> dict[str, Any]:
     """Run the pipeline over the configured source; the result dict (see module docstring)."""
-    truth = _load_truth(opts.truth)  # a bad file fails before the source is decoded
+    truth = load_truth(opts.truth)  # a bad file fails before the source is decoded
     source = open_bench_source(cfg, opts)
     timer = pipeline.timer = CompactTimer()
     samples = {"capture": array("d"), "postprocess": array("d"), "frame": array("d")}
@@ -247,66 +208,12 @@ def bench_pipeline(
         **memory,
     }
     if truth:
-        result |= _accuracy(scored)
+        result |= accuracy(scored)
     return result | machine_info()
-
-
-def _load_truth(path: Path | None) -> list[list[dict[str, Any]]]:
-    """Per frame, the true faces (dicts with ``box`` and ``label``), from either shape:
-    ``{"frames": [{"faces": [...]}, ...]}`` (``bench/make_clip.py``) or ``{"frames": [[...]]}``.
-
-    Raises:
-        ValueError: one line naming the file and what is wrong with it.
-    """
-    if path is None:
-        return []
-    try:
-        data = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"--truth {path}: not JSON ({exc})") from None
-    frames = data.get("frames") if isinstance(data, dict) else None
-    if not isinstance(frames, list) or not frames:
-        raise ValueError(f'--truth {path}: expected {{"frames": [...]}}, a non-empty list')
-    out = []
-    for i, entry in enumerate(frames):
-        faces = entry.get("faces") if isinstance(entry, dict) else entry
-        if not isinstance(faces, list) or not all(_is_face(f) for f in faces):
-            raise ValueError(
-                f'--truth {path}: frame {i} is not a list of faces (or {{"faces": [...]}}) '
-                'with "box": [x, y, w, h] and "label"'
-            )
-        out.append(faces)
-    return out
-
-
-def _is_face(face: Any) -> bool:
-    box = face.get("box") if isinstance(face, dict) else None
-    return (
-        isinstance(box, list)
-        and len(box) == 4
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in box)
-        and isinstance(face.get("label"), str)
-    )
 
 
 def _scored(result: Any, truth: list) -> tuple[list, list]:
     return [(list(f.box), f.smoothed, f.emotion) for f in result.faces], truth
-
-
-def _accuracy(scored: list[tuple[list, list]]) -> dict[str, Any]:
-    """Recall, phantoms, label accuracy and expression-change latency: of the smoothed label,
-    and (``*_raw``) of this frame's top-1."""
-    from bench.score import ClipScore
-
-    smoothed, raw = ClipScore(), ClipScore()
-    for pred, truth in scored:
-        smoothed.add([(b, s) for b, s, _ in pred], truth)
-        raw.add([(b, r) for b, _, r in pred], truth)
-    out = smoothed.report()
-    raw_report = raw.report()
-    for key in ("label_accuracy", "change_frames_p50", "change_frames_p95", "changes_unreached"):
-        out[f"{key}_raw"] = raw_report[key]
-    return out
 
 
 def model_name(classifier: Classifier, model: ModelConfig) -> str:
@@ -319,13 +226,7 @@ def model_only(classifier: Classifier, runs: int = 1000, warmup: int = 10) -> di
     """Per-inference latency of ``classifier.classify`` on random 48x48 uint8 faces (seed 0)."""
     rng = np.random.default_rng(0)
     faces = rng.integers(0, 256, (16, 48, 48), dtype=np.uint8)
-    for k in range(warmup):
-        classifier.classify(faces[k % len(faces)])
-    seconds = np.empty(runs)
-    for k in range(runs):
-        start = time.perf_counter()
-        classifier.classify(faces[k % len(faces)])
-        seconds[k] = time.perf_counter() - start
+    seconds = time_calls(lambda k: classifier.classify(faces[k % len(faces)]), runs, warmup)
     infer = percentiles(seconds)
     return {
         "mode": "model-only",

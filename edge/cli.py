@@ -1,8 +1,7 @@
 """``python -m edge run|selftest|bench``: ``main(argv) -> exit code``.
 
 Parses the arguments, loads the config, sets up logging and hands over: ``run`` to
-``edge.daemon``, ``selftest`` to ``edge.selftest``; ``bench`` (below, until it moves beside
-``edge.bench`` in phase 2 of issue 13) picks the backends and lets ``edge.bench`` time them.
+``edge.daemon``, ``selftest`` to ``edge.selftest``, ``bench`` to ``edge.bench_command``.
 
 Errors the user can fix (``EdgeError``: bad config, missing model, no camera...) print one line
 ``edge: error: ...`` and exit 1; ``--debug`` shows the traceback instead.
@@ -20,8 +19,6 @@ from edge import config as config_mod
 from edge.cliargs import OneLineParser, nonnegative_int, positive_int
 from edge.config import BACKENDS, LOG_LEVELS, MODES, Config
 from edge.errors import EdgeError
-
-log = logging.getLogger("edge")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
 
             return selftest(cfg)
         if args.command == "bench":
+            from edge.bench_command import bench
+
             return bench(cfg, args)
         from edge.daemon import run
 
@@ -126,63 +125,3 @@ def silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):  # stdout replaced (tests) or already gone
         pass
-
-
-def bench(cfg: Config, args: argparse.Namespace) -> int:
-    """``python -m edge bench``: a table on stdout, ``--json`` a JSON object as the last line."""
-    try:
-        return _bench(cfg, args)
-    except (ValueError, OSError, KeyError) as exc:  # a bad --truth/--compare file, no frames
-        if args.debug:
-            raise
-        raise EdgeError(f"bench: {exc}") from exc
-
-
-def _bench(cfg: Config, args: argparse.Namespace) -> int:
-    import json
-
-    from edge import bench as bench_mod
-    from edge.backends import load_classifier
-    from edge.bench_report import append_csv, compare, read_csv, table
-    from edge.daemon import load_labels
-    from edge.errors import BackendUnavailable, ModelError
-    from edge.paths import check_writable_file
-    from edge.pipeline import Pipeline
-
-    labels = load_labels(cfg)
-    if args.out:
-        check_writable_file(args.out, "--out")
-    if args.compare and not args.compare.is_file():  # read after the run: check it before
-        raise EdgeError(f"--compare {args.compare}: no such CSV file")
-    backends = ("edgetpu", "cpu") if args.backend == "all" else (cfg.model.backend,)
-    opts = bench_mod.BenchOptions(args.frames, args.warmup, args.loop, args.preload, args.truth)
-    results, skipped = [], {}
-    for backend in backends:
-        try:
-            classifier = load_classifier(cfg.model, backend)
-        except (BackendUnavailable, ModelError) as exc:
-            if len(backends) == 1:
-                raise
-            skipped[backend] = str(exc)
-            log.warning("bench: skipping %s: %s", backend, exc)
-            continue
-        if args.model_only:
-            results.append(bench_mod.model_only(classifier, args.runs, args.warmup))
-        else:
-            stages = Pipeline.from_config(cfg, classifier, labels)
-            results.append(bench_mod.bench_pipeline(cfg, stages, labels, opts))
-        results[-1]["model"] = bench_mod.model_name(classifier, cfg.model)
-    if not results:
-        raise BackendUnavailable(f"no backend to bench: {skipped}")
-    print(table(results, skipped))
-    if args.compare:
-        print(compare(results, read_csv(args.compare)))
-    if args.out:
-        append_csv(args.out, results)
-        print(f"appended {len(results)} row(s) to {args.out}")
-    if args.json:
-        summary = dict(results[0])
-        if args.backend == "all":
-            summary |= {"backend": results[0]["backend"], "runs": results, "skipped": skipped}
-        print(json.dumps(summary, separators=(",", ":")))
-    return 0

@@ -124,7 +124,7 @@ def _run(cfg: Config, stop: threading.Event, max_frames: int | None) -> int:
         stats.frames,
         stats.frames_with_faces,
         stats.faces,
-        len(stats.track_ids),
+        stats.tracks,
         stats.seconds,
         fps,
         classifier.name,

@@ -12,20 +12,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from edge.backends.base import Classifier
 from edge.carry import BoxCarry
 from edge.config import Config, FacesConfig
+from edge.detection import FaceDetector, load_detector
 from edge.errors import SourceReadError
-from edge.faces import HaarFaceDetector
 from edge.preprocess import crop_box, crop_face, detection_image
 from edge.sources.base import Source
 from edge.timing import STAGES, StageTimer  # noqa: F401  (re-exported)
 from edge.tracking import Tracker
-from edge.types import Box, Frame, FrameResult
+from edge.types import Box, Face, Frame, FrameResult
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Pipeline:
 
     def __init__(
         self,
-        detector: HaarFaceDetector,
+        detector: FaceDetector,
         classifier: Classifier,
         tracker: Tracker,
         faces: FacesConfig,
@@ -61,11 +61,9 @@ class Pipeline:
         labels: Sequence[str],
         timer: StageTimer | None = None,
     ) -> Pipeline:
-        """The daemon's pipeline: ``[faces]`` Haar and ``[tracking]`` around ``classifier``."""
+        """The daemon's pipeline: the ``[faces]`` detector, ``[tracking]``, ``classifier``."""
         f, t = cfg.faces, cfg.tracking
-        detector = HaarFaceDetector(
-            f.cascade, f.scale_factor, f.min_neighbors, f.min_size, f.max_faces
-        )
+        detector = load_detector(f)
         tracker = Tracker(
             labels, t.iou_min, t.max_missed, t.ema_alpha, t.hysteresis, t.follow_frames
         )
@@ -126,7 +124,15 @@ class RunStats:
     read_failures: int = 0
     ended: bool = False  # the source ran out (as opposed to stop/max_frames)
     seconds: float = 0.0
-    track_ids: set[int] = field(default_factory=set)
+    tracks: int = 0  # distinct track ids seen (the tracker hands them out in increasing order)
+    last_track_id: int = -1  # the highest seen: a count in constant memory, not a set of ids
+
+    def count_tracks(self, faces: Sequence[Face]) -> None:
+        """Count the faces whose track id is new, i.e. above every id seen so far."""
+        for track_id in sorted(f.id for f in faces):
+            if track_id > self.last_track_id:
+                self.tracks += 1
+                self.last_track_id = track_id
 
 
 def run(
@@ -181,6 +187,6 @@ def run(
         stats.frames += 1
         stats.faces += len(result.faces)
         stats.frames_with_faces += bool(result.faces)
-        stats.track_ids.update(f.id for f in result.faces)
+        stats.count_tracks(result.faces)
     stats.seconds = time.monotonic() - started
     return stats

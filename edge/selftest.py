@@ -52,12 +52,12 @@ class SkipCheck(Exception):
 
 def sample_faces(cfg: Config, limit: int = 8) -> list[np.ndarray]:
     """48x48 face crops from the bundled sample clip, cut as the pipeline does."""
-    from edge.faces import HaarFaceDetector
+    from edge.detection import load_detector
     from edge.preprocess import crop_box, crop_face, detection_image
     from edge.sources import open_source
 
     f = cfg.faces
-    detector = HaarFaceDetector(f.cascade, f.scale_factor, f.min_neighbors, f.min_size)
+    detector = load_detector(f)
     source = open_source(SourceConfig(uri="sample"))
     faces: list[np.ndarray] = []
     try:

@@ -3,7 +3,7 @@
 Its own module so that both the pipeline, which times its stages, and the metrics sink, which
 turns the samples into a histogram, can import it without importing each other.
 ``time_calls`` is the one loop that times an inference N times after an untimed warm-up
-(``python -m convert latency``; ``edge bench --model-only`` moves onto it in phase 2).
+(``python -m convert latency``, ``python -m edge bench --model-only``).
 """
 
 from __future__ import annotations

@@ -24,18 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.types import Box, Face
+from edge.types import Box, Face, iou  # iou: also imported from here (edge/carry.py)
 
 log = logging.getLogger(__name__)
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes (0 when disjoint)."""
-    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
-    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
-    inter = ix * iy
-    union = a.w * a.h + b.w * b.h - inter
-    return inter / union if union > 0 else 0.0
 
 
 def centre_distance(a: Box, b: Box) -> float:

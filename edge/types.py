@@ -1,4 +1,4 @@
-"""Small value types shared by the stages."""
+"""Small value types shared by the stages, and ``iou`` of two boxes."""
 
 from __future__ import annotations
 
@@ -20,6 +20,16 @@ class Box(NamedTuple):
     def scaled(self, factor: float) -> Box:
         """This box with every coordinate multiplied by ``factor`` (rounded)."""
         return Box(*(round(v * factor) for v in self))
+
+
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two ``(x, y, w, h)`` boxes (``Box`` or any sequence: the
+    tracker's and the clip scoring's one definition); 0 when disjoint or empty."""
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,3 +176,26 @@ def test_watchdog_pings_only_when_watchdog_pid_is_ours(tmp_path):
     ours.ping()
     assert ours.enabled and server.recv(64) == b"WATCHDOG=1"
     server.close()
+
+
+def test_load_detector_passes_every_faces_key():
+    from edge.detection import load_detector
+
+    cfg = FacesConfig(scale_factor=1.2, min_neighbors=3, min_size=40, max_faces=2)
+    detector = load_detector(cfg)
+    assert isinstance(detector, HaarFaceDetector)
+    got = (detector.scale_factor, detector.min_neighbors, detector.min_size, detector.max_faces)
+    assert got == (1.2, 3, (40, 40), 2)
+
+
+def test_run_stats_count_tracks_without_keeping_their_ids():
+    from edge.pipeline import RunStats
+    from edge.types import Face
+
+    def faces(*ids: int) -> list[Face]:
+        return [Face(i, Box(0, 0, 1, 1), "happy", "happy", np.zeros(7), np.zeros(7)) for i in ids]
+
+    stats = RunStats()
+    for frame in ([], [0], [0, 1], [1], [3, 1, 2], [3]):  # ids 0-3, one appearing out of order
+        stats.count_tracks(faces(*frame))
+    assert stats.tracks == 4 and not hasattr(stats, "track_ids")
