@@ -200,6 +200,7 @@ def bench_pipeline(
         while total is None or i < total:
             if i == opts.warmup:
                 timer.clear()
+                pipeline.scans.clear()
                 started, cpu0 = time.perf_counter(), time.process_time()
             t0 = time.perf_counter()
             frame = source.read()
@@ -243,6 +244,7 @@ def bench_pipeline(
         "cpu_pct": round(100.0 * cpu / wall, 1),
         "cpu_ms_per_frame": round(1000.0 * cpu / timed, 3),  # all threads: load-independent
         "stages": stages,
+        "haar_scans": {k: pipeline.scans[k] for k in ("full", "window", "none")},
         "frame_ms": percentiles(samples["frame"]),  # end to end, read to sinks
         **memory,
     }

@@ -84,6 +84,7 @@ class FacesConfig:
     carry_min_match: float = 0.7  # ...while their crop matches the confirmed one this well
     max_coast: int = 1  # Haar runs a tracked face may be missed while its crop still matches
     arrival_change: float = 20.0  # mean grey change of a 16 px cell away from faces: run Haar
+    window_scans: bool = True  # ...only around the changed cells / lost faces (False: all)
     scale_factor: float = 1.1
     min_neighbors: int = 8
     min_size: int = 36  # at detect_width 480: a 48 px face in a 640 px frame

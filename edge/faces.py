@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from edge.errors import ConfigError
+from edge.scan import inside
 from edge.types import Box
 
 log = logging.getLogger(__name__)
@@ -53,28 +54,27 @@ class HaarFaceDetector:
         self.max_faces = max_faces
         log.debug("Haar cascade %s", path)
 
-    def detect(self, grey: np.ndarray) -> list[Box]:
-        """Faces in a 2-D uint8 image, at most ``max_faces``, largest first."""
+    def detect(self, grey: np.ndarray, window: Box | None = None) -> list[Box]:
+        """Faces in a 2-D uint8 image, at most ``max_faces``, largest first; with ``window``
+        (inside the image) only those wholly inside it, still in the image's pixels."""
+        x, y = (window.x, window.y) if window else (0, 0)
+        if window:
+            grey = grey[y : y + window.h, x : x + window.w]
+        if min(grey.shape[:2]) < self.min_size[0]:
+            return []
         found = self._cascade.detectMultiScale(
             grey,
             scaleFactor=self.scale_factor,
             minNeighbors=self.min_neighbors,
             minSize=self.min_size,
         )
-        boxes = [Box(int(x), int(y), int(w), int(h)) for x, y, w, h in found]
+        boxes = [Box(int(bx) + x, int(by) + y, int(w), int(h)) for bx, by, w, h in found]
         boxes.sort(key=lambda b: b.w * b.h, reverse=True)
         kept: list[Box] = []
         for box in boxes:  # a box mostly inside a larger one is a part of that face
-            if all(_inside(box, big) < NESTED for big in kept):
+            if all(inside(box, big) < NESTED for big in kept):
                 kept.append(box)
         return kept[: self.max_faces]
 
 
 NESTED = 0.5  # a box with this much of its area inside a larger box is dropped
-
-
-def _inside(small: Box, big: Box) -> float:
-    """The fraction of ``small``'s area that lies inside ``big``."""
-    ix = max(0, min(small.x + small.w, big.x + big.w) - max(small.x, big.x))
-    iy = max(0, min(small.y + small.h, big.y + big.h) - max(small.y, big.y))
-    return ix * iy / max(small.w * small.h, 1)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from edge.config import Config, FacesConfig
 from edge.errors import SourceReadError
 from edge.faces import HaarFaceDetector
 from edge.preprocess import crop_box, crop_face, detection_image
+from edge.scan import Scan, to_detection
 from edge.sources.base import Source
 from edge.tracking import Tracker
 from edge.types import Box, Frame, FrameResult
@@ -71,7 +73,9 @@ class Pipeline:
             faces.carry_min_match,
             faces.max_coast,
             arrival_change=faces.arrival_change,
+            windowed=faces.window_scans,
         )
+        self.scans: Counter[str] = Counter()  # frames by Haar scan: full, window, none
 
     @classmethod
     def from_config(
@@ -97,17 +101,15 @@ class Pipeline:
         for face in carry.faces:  # the carried faces' crops, where they moved to
             with t("crop"):
                 followed.append(carry.follow_one(frame.bgr, face))
-        detected = carry.due() or not carry.present(followed) or carry.arrived(frame.bgr, followed)
+        scan = carry.scan(frame.bgr, followed)
+        self.scans[scan.kind] += 1
         with t("detect"):  # one sample per frame: Haar, or ~0 when the faces carry over
-            boxes = self._detect(frame) if detected else []
+            boxes = self._detect(frame, scan)
         found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
-        if detected:
-            kept = [(k, followed[k]) for k in carry.coast(followed, boxes)]
-        else:
-            kept = list(enumerate(followed))
+        kept = carry.kept(followed, boxes, scan)
         fresh = [not carry.recognised(b, followed) for b in boxes] + [False] * len(kept)
-        boxes += [f.box for _, f in kept]
-        crops = [c for _, _, c in found] + [f.crop for _, f in kept]
+        boxes += [f.box for _, f, _ in kept]
+        crops = [c for _, _, c in found] + [f.crop for _, f, _ in kept]
         scores = []
         for crop in crops:
             with t("infer"):
@@ -115,10 +117,9 @@ class Pipeline:
         with t("track"):
             faces = self.tracker.update(boxes, scores, fresh)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("frame %d: %s", index, [(f.id, f.emotion, f.smoothed) for f in faces])
-        carry.update(found, kept, detected)
-        if detected:
-            carry.watch(frame.bgr)
+            log.debug("frame %d: %s, %s", index, scan, [(f.id, f.smoothed) for f in faces])
+        carry.update(found, kept, scan.full)
+        carry.watch(frame.bgr, scan)
         return FrameResult(index, ts, tuple(faces))
 
     def _region(self, box: Box) -> Box:
@@ -128,12 +129,19 @@ class Pipeline:
         with self.timer("crop"):
             return crop_face(frame.bgr, region)
 
-    def _detect(self, frame: Frame) -> list[Box]:
+    def _detect(self, frame: Frame, scan: Scan) -> list[Box]:
+        """Haar's boxes in source pixels: on the whole detection image, or in each window."""
+        if not scan.windows:
+            return []
         grey = frame.grey
         if grey is None:
             grey = detection_image(frame.bgr, self.faces.detect_width)
         factor = frame.bgr.shape[1] / grey.shape[1]
-        return [b.scaled(factor) for b in self.detector.detect(grey)]
+        if scan.full:
+            return [b.scaled(factor) for b in self.detector.detect(grey)]
+        h, w = grey.shape[:2]
+        windows = [c for b in scan.windows if (c := to_detection(b, factor, w, h))]
+        return [b.scaled(factor) for c in windows for b in self.detector.detect(grey, c)]
 
 
 @dataclass
