@@ -10,6 +10,7 @@ one image's pixels.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -91,6 +92,6 @@ def changed_regions(changed: np.ndarray, cell: int) -> list[Box]:
 def to_detection(box: Box, factor: float, width: int, height: int) -> Box | None:
     """A source-pixel window in the detection image's pixels (``factor`` source pixels per
     detection pixel), rounded outwards and clipped to it."""
-    x0, y0 = int(box.x / factor), int(box.y / factor)
-    x1, y1 = -int(-(box.x + box.w) / factor), -int(-(box.y + box.h) / factor)
+    x0, y0 = math.floor(box.x / factor), math.floor(box.y / factor)
+    x1, y1 = math.ceil((box.x + box.w) / factor), math.ceil((box.y + box.h) / factor)
     return clip(Box(x0, y0, x1 - x0, y1 - y0), width, height)

@@ -130,10 +130,13 @@ def test_a_face_arriving_between_haar_runs_is_found_on_arrival():
     second = Box(130, 30, 60, 60)
 
     class Seeing:
-        calls = 0
+        def __init__(self) -> None:
+            self.calls = 0
+            self.windows: list[Box | None] = []
 
         def detect(self, grey: np.ndarray, window: Box | None = None) -> list[Box]:
             self.calls += 1
+            self.windows.append(window)
             diff = np.abs(grey.astype(np.float32) - WALL)
             seen = [b for b in (BOX, second) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 4]
             return within(seen, window)
@@ -151,3 +154,80 @@ def test_a_face_arriving_between_haar_runs_is_found_on_arrival():
     results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
     assert [len(r.faces) for r in results] == [1] * 3 + [2] * 5
     assert haar.calls == 2  # frame 0, and frame 3 where the second face came
+    assert haar.windows[1] is not None and haar.windows[1] != Box(0, 0, 200, 160)
+    assert within([second], haar.windows[1]) == [second]  # only around the change
+
+
+WIDE = cv2.GaussianBlur(
+    np.random.default_rng(11).integers(0, 256, (240, 480)).astype(np.float32), (0, 0), 2
+)
+A, NEAR, FAR = Box(40, 60, 80, 80), Box(150, 60, 80, 80), Box(300, 60, 80, 80)
+
+
+def wide(*faces: tuple[Box, float]) -> np.ndarray:
+    """``WIDE`` with bright striped faces, each showing the left ``shown`` part of its box."""
+    grey = WIDE.copy()
+    for box, shown in faces:
+        stripes = np.where(np.arange(box.w) // (5 + box.x % 4) % 2, 40.0, -40.0)[None, :]
+        cols = round(box.w * shown)
+        grey[box.y : box.y + box.h, box.x : box.x + cols] = 200 + stripes[:, :cols]
+    return cv2.cvtColor(np.clip(grey, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+class WideSeeing:
+    """Finds each of ``A, NEAR, FAR`` where ``wide`` shows at least half of it, as Haar only
+    when it lies wholly inside the scanned window; records the windows."""
+
+    def __init__(self) -> None:
+        self.windows: list[Box | None] = []
+
+    def detect(self, grey: np.ndarray, window: Box | None = None) -> list[Box]:
+        self.windows.append(window)
+        diff = np.abs(grey.astype(np.float32) - WIDE)
+        seen = [b for b in (A, NEAR, FAR) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 20]
+        return within(seen, window)
+
+
+def wide_pipeline(haar: WideSeeing, **faces: object) -> Pipeline:
+    cfg = FacesConfig(detect_width=480, detect_every=20, **faces)  # type: ignore[arg-type]
+    return Pipeline(haar, FakeClassifier(), Tracker(EMOTIONS), cfg)  # type: ignore[arg-type]
+
+
+def test_a_newcomer_whose_change_covers_half_of_it_is_found_in_the_grown_window():
+    haar = WideSeeing()
+    pipe = wide_pipeline(haar)
+    frames = [wide((A, 1.0))] * 3 + [wide((A, 1.0), (FAR, 0.5))] * 3
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [len(r.faces) for r in results] == [1] * 3 + [2] * 3
+    assert haar.windows[0] is None  # the first frame: the whole frame
+    assert haar.windows[1] is not None and within([FAR], haar.windows[1]) == [FAR]
+    assert within([A], haar.windows[1]) == []  # the window is around the change, not A
+
+
+def test_a_carried_face_the_window_only_partly_covers_is_kept_not_dropped():
+    haar = WideSeeing()
+    pipe = wide_pipeline(haar, max_coast=0)  # a face checked and missed is dropped at once
+    frames = [wide((A, 1.0))] * 2 + [wide((A, 1.0), (NEAR, 1.0))] * 4
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    window = haar.windows[1]
+    assert window is not None and within([NEAR], window) == [NEAR]
+    assert within([A], window) == [] and window.x < A.x + A.w  # A straddles its edge
+    assert [len(r.faces) for r in results] == [1] * 2 + [2] * 4
+    assert {r.faces[-1].id for r in results} == {0}  # A kept its track throughout
+
+
+def test_a_face_checked_in_a_window_maps_back_to_source_pixels():
+    frames = [np.full((960, 1280, 3), 120, np.uint8) for _ in range(3)]
+    frames[0][80:200, 40:160] = np.where(np.arange(120) // 10 % 2, 250, 10)[None, :, None]
+    checks = (np.arange(120)[:, None] // 10 + np.arange(120)[None, :] // 10) % 2
+    frames[1][80:200, 40:160] = np.where(checks, 10, 250)[:, :, None]  # another look
+    frames[2] = frames[1]
+    haar = FakeFaces([[Box(10, 20, 30, 30)]])  # detection-image pixels (1/4)
+    pipe = Pipeline(haar, FakeClassifier(), Tracker(EMOTIONS), FacesConfig(detect_width=320))
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [haar.windows[0], haar.calls] == [None, 2]  # frame 1: the match dropped
+    window = haar.windows[1]
+    assert window is not None and within([Box(10, 20, 30, 30)], window)
+    assert window.w * window.h < 320 * 240 / 4  # a window, not the frame
+    assert [r.faces[0].box for r in results] == [Box(40, 80, 120, 120)] * 3
+    assert {r.faces[0].id for r in results} == {0}
