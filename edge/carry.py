@@ -42,17 +42,20 @@ LOST_GROW = 0.5  # a face whose match dropped is looked for in its region grown 
 ARRIVAL_GROW = 0.5  # changed cells are looked at grown by this x their longer side...
 MIN_WINDOW = 6 * CELL  # ...to at least this side (source pixels)
 FULL_AREA = 0.75  # windows covering more of the frame than this: one full-frame scan instead
+IN_FRAME = 0.5  # a carried face with less of its box inside the frame has left: dropped
 CHECKED = 0.9  # a face with this much of its box in a scanned window was checked there
 
 
 @dataclass
 class Carried:
-    """One tracked face: its box, its crop region, the confirmed crop, Haar runs missed."""
+    """One tracked face: its box, its crop region, the confirmed crop, Haar runs missed, and
+    how many more frames Haar must find it on before it is carried on its match alone."""
 
     box: Box
     region: Box  # the crop region (``crop_box`` of ``box``), source pixels
     ref: np.ndarray
     missed: int = 0
+    unproven: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Followed:
     region: Box
     crop: np.ndarray
     score: float
+    inside: float = 1.0  # the fraction of the box inside the frame
 
 
 class BoxCarry:
@@ -76,9 +80,11 @@ class BoxCarry:
         search: float = 0.25,
         arrival_change: float = 20.0,
         windowed: bool = True,
+        confirm: int = 2,
     ) -> None:
         self.every = every
         self.windowed = windowed
+        self.confirm = confirm
         self.arrival_change = arrival_change
         self._thumb: np.ndarray | None = None  # at the last Haar run
         self._watched: list[Box] = []  # the face regions then
@@ -103,7 +109,8 @@ class BoxCarry:
         window around each face whose match dropped and around each group of changed cells
         (the whole frame without window scans, or when the windows cover most of it)."""
         h, w = image.shape[:2]
-        lost = [grow(f.region, LOST_GROW) for f in followed if f.score < self.min_match]
+        pairs = zip(self.faces, followed, strict=True)
+        lost = [grow(f.region, LOST_GROW) for face, f in pairs if self._doubtful(face, f)]
         wanted = lost + self.arrivals(image, followed)
         if self.due() or (wanted and not self.windowed):
             return Scan(full=True, windows=[Box(0, 0, w, h)])
@@ -142,12 +149,13 @@ class BoxCarry:
         face outside every window stays as followed (its match held)."""
         out = []
         for k, (face, f) in enumerate(zip(self.faces, followed, strict=True)):
-            if any(iou(f.box, b) >= SAME_FACE_IOU for b in found):
-                continue  # found again: Haar's box replaces it
-            checked = f.score < self.min_match or any(
+            if any(iou(f.box, b) >= SAME_FACE_IOU for b in found) or f.inside < IN_FRAME:
+                continue  # found again (Haar's box replaces it), or it has left the frame
+            checked = self._doubtful(face, f) or any(
                 inside(f.box, w) >= CHECKED for w in scan.windows
             )
-            if not checked or (face.missed < self.max_coast and f.score >= self.min_match):
+            may_coast = face.missed < self.max_coast and f.score >= self.min_match
+            if not checked or (may_coast and not face.unproven):
                 out.append((k, f, checked))
         return out
 
@@ -159,7 +167,7 @@ class BoxCarry:
     ) -> None:
         """After a frame: the faces Haar ``found`` (box, region, crop), the carried faces
         ``kept`` (see ``kept``), and whether the scan was a full-frame one."""
-        faces = [Carried(b, r, self._reference(b, c)) for b, r, c in found]
+        faces = [Carried(b, r, self._reference(b, c), 0, self._unproven(b)) for b, r, c in found]
         faces += [
             Carried(f.box, f.region, self.faces[k].ref, self.faces[k].missed + checked)
             for k, f, checked in kept
@@ -187,6 +195,16 @@ class BoxCarry:
             f.region for f in self.faces if any(inside(f.box, w) >= CHECKED for w in scan.windows)
         ]
 
+    def _doubtful(self, face: Carried, f: Followed) -> bool:
+        """Whether Haar must look for this face now: its match dropped, or it is new and was
+        not yet found again on each of the ``confirm`` frames after the first."""
+        return f.score < self.min_match or face.unproven > 0
+
+    def _unproven(self, box: Box) -> int:
+        """For a face Haar found: the frames it must still be found on (``confirm`` if new)."""
+        old = next((f for f in self.faces if iou(f.box, box) >= SAME_FACE_IOU), None)
+        return self.confirm if old is None else max(old.unproven - 1, 0)
+
     def _reference(self, box: Box, crop: np.ndarray) -> np.ndarray:
         """The reference for a face Haar found: its crop, unless it is a carried face found
         again with clearly less contrast (fading out, blurring, half gone): then the older,
@@ -212,7 +230,9 @@ class BoxCarry:
         crop = np.ascontiguousarray(window[ly : ly + SIZE, lx : lx + SIZE])
         box = Box(face.box.x + dx, face.box.y + dy, face.box.w, face.box.h)
         region = Box(r.x + dx, r.y + dy, r.w, r.h)
-        return Followed(box, region, crop, float(best) if np.isfinite(best) else 0.0)
+        score = float(best) if np.isfinite(best) else 0.0
+        frame = Box(0, 0, image.shape[1], image.shape[0])
+        return Followed(box, region, crop, score, inside(box, frame))
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:

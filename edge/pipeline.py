@@ -74,6 +74,7 @@ class Pipeline:
             faces.max_coast,
             arrival_change=faces.arrival_change,
             windowed=faces.window_scans,
+            confirm=faces.confirm_frames,
         )
         self.scans: Counter[str] = Counter()  # frames by Haar scan: full, window, none
 

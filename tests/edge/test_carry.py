@@ -25,6 +25,7 @@ def scene(face: bool) -> np.ndarray:
 
 
 def pipeline(detector: FakeFaces, **faces: object) -> Pipeline:
+    faces.setdefault("confirm_frames", 0)  # new faces carried at once (tested apart)
     cfg = FacesConfig(detect_width=200, **faces)  # type: ignore[arg-type]
     return Pipeline(detector, FakeClassifier(), Tracker(EMOTIONS), cfg)
 
@@ -189,6 +190,7 @@ class WideSeeing:
 
 
 def wide_pipeline(haar: WideSeeing, **faces: object) -> Pipeline:
+    faces.setdefault("confirm_frames", 0)
     cfg = FacesConfig(detect_width=480, detect_every=20, **faces)  # type: ignore[arg-type]
     return Pipeline(haar, FakeClassifier(), Tracker(EMOTIONS), cfg)  # type: ignore[arg-type]
 
@@ -223,7 +225,8 @@ def test_a_face_checked_in_a_window_maps_back_to_source_pixels():
     frames[1][80:200, 40:160] = np.where(checks, 10, 250)[:, :, None]  # another look
     frames[2] = frames[1]
     haar = FakeFaces([[Box(10, 20, 30, 30)]])  # detection-image pixels (1/4)
-    pipe = Pipeline(haar, FakeClassifier(), Tracker(EMOTIONS), FacesConfig(detect_width=320))
+    cfg = FacesConfig(detect_width=320, confirm_frames=0)
+    pipe = Pipeline(haar, FakeClassifier(), Tracker(EMOTIONS), cfg)
     results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
     assert [haar.windows[0], haar.calls] == [None, 2]  # frame 1: the match dropped
     window = haar.windows[1]
@@ -231,3 +234,37 @@ def test_a_face_checked_in_a_window_maps_back_to_source_pixels():
     assert window.w * window.h < 320 * 240 / 4  # a window, not the frame
     assert [r.faces[0].box for r in results] == [Box(40, 80, 120, 120)] * 3
     assert {r.faces[0].id for r in results} == {0}
+
+
+def test_a_new_face_must_be_found_again_on_the_next_frames_to_be_carried():
+    once = FakeFaces([[BOX], []])  # a Haar false positive: found once, never again
+    pipe = pipeline(once, detect_every=10, confirm_frames=2)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(4)]
+    assert [len(r.faces) for r in results] == [1, 0, 0, 0]  # not carried on its match
+    steady = FakeFaces([[BOX]])
+    pipe = pipeline(steady, detect_every=10, confirm_frames=2)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(6)]
+    assert [len(r.faces) for r in results] == [1] * 6
+    assert steady.calls == 3 and steady.windows[1:] != [None, None]  # then carried; windows
+
+
+def test_a_face_carried_out_of_the_frame_is_dropped_when_half_of_it_is_out():
+    wall = np.full((240, 320), 120.0, np.float32)
+    # vertical stripes: the frame edge's replicated rows look the same, so it keeps matching
+    face = np.where(np.arange(80)[None, :] // 8 % 2, 230, 20).repeat(80, axis=0)
+
+    def at(y: int) -> np.ndarray:
+        grey = wall.copy()
+        top = max(y, 0)
+        grey[top : y + 80, 100:180] = face[top - y :]
+        return cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+    ys = [80, 60, 40, 20, 0, -20, -45, -70]
+    haar = FakeFaces([[Box(100, 80, 80, 80)]])  # found once; Haar never runs again
+    cfg = FacesConfig(detect_width=320, detect_every=30, confirm_frames=0)
+    pipe = Pipeline(haar, FakeClassifier(), Tracker(EMOTIONS), cfg)
+    results = [pipe.process(Frame(at(y)), i, 0.0) for i, y in enumerate(ys)]
+    inside = [min(80, 80 + y) / 80 for y in ys]
+    shown = [len(r.faces) for r in results]
+    assert shown[: inside.index(0.4375)] == [1] * inside.index(0.4375)  # followed up...
+    assert shown[inside.index(0.4375) :] == [0, 0]  # ...and dropped once half of it is out
