@@ -1,23 +1,28 @@
 """Carrying faces between Haar runs, only while there is evidence that they are still there.
 
-Haar (the costly stage) runs on every ``every``-th frame, and on every frame while no face is
-tracked. In between, each tracked face is *followed*: its 48x48 reference crop (taken when
-Haar last found it) is matched (normalised cross-correlation, ``cv2.TM_CCOEFF_NORMED``)
-against a window ``search`` x its side larger on each side, cut and scaled like the crop.
-The best match moves the box with the face and is the classifier's crop, so it costs about
-one crop. Its score is the evidence: at or above ``min_match`` the face is there; below it
-(it left, faded, turned, was covered or changed) Haar runs on this frame instead, and a face
-Haar does not find again is dropped on this frame.
+Haar (the costly stage) scans the whole frame on every ``every``-th frame. In between, each
+tracked face is *followed*: its 48x48 reference crop (taken when Haar last found it) is matched
+(normalised cross-correlation, ``cv2.TM_CCOEFF_NORMED``) against a window ``search`` x its side
+larger on each side, cut and scaled like the crop. The best match moves the box with the face
+and is the classifier's crop, so it costs about one crop. Its score is the evidence: at or
+above ``min_match`` the face is there; below it (it left, faded, turned, was covered or
+changed) Haar runs on this frame in a window around the face (``edge.scan``), and a face Haar
+does not find again there is dropped on this frame. A face half out of the frame is dropped.
 
+A face Haar finds that is not a tracked one must be found again on each of the next
+``confirm`` frames (in its window) before its match alone may carry it: a Haar false positive
+on a textured wall is rarely found three frames running, and would match itself forever.
 A tracked face that a Haar run misses but that still matches its reference is kept, for up
-to ``max_coast`` consecutive Haar runs (Haar misses blurred and rotated faces now and then).
-The reference is always the crop Haar confirmed, never the previous frame's, so a box left
-on the background after a face slid or faded away cannot match itself into staying.
+to ``max_coast`` consecutive runs that looked at it (Haar misses blurred and rotated faces now
+and then). The reference is always the crop Haar confirmed, never the previous frame's, so a
+box left on the background after a face slid or faded away cannot match itself into staying.
 
 Arrivals are watched for as cheaply: a 1/``CELL`` thumbnail of the frame is compared with the
-one from the last Haar run, away from the carried faces (half a side around each); a cell whose
-mean grey changed by more than ``arrival_change`` (something came into view) makes Haar run
-on this frame.
+one from when Haar last looked there, away from the carried faces (half a side around each);
+each group of cells whose mean grey changed by more than ``arrival_change`` (something came
+into view) makes Haar run on this frame in a window around it, grown so that a face only
+partly changed is wholly inside. So nothing tracked no longer means Haar on every frame.
+With ``windowed`` False every such run scans the whole frame (the behaviour before windows).
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ class FacesConfig:
     window_scans: bool = True  # ...only around the changed cells / lost faces (False: all)
     confirm_frames: int = 2  # a new face must be found again on each of the next N frames
     scale_factor: float = 1.1
-    min_neighbors: int = 8
+    min_neighbors: int = 5
     min_size: int = 36  # at detect_width 480: a 48 px face in a 640 px frame
     max_faces: int = 8
     # Crop geometry measured with `python -m edge.tools.measure_margin <fer2013>/val --limit 300`
