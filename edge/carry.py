@@ -12,6 +12,8 @@ does not find again there is dropped on this frame. A face half out of the frame
 A face Haar finds that is not a tracked one must be found again on each of the next
 ``confirm`` frames (in its window) before its match alone may carry it: a Haar false positive
 on a textured wall is rarely found three frames running, and would match itself forever.
+A tracked face found again with another look (its match had dropped) is confirmed anew. Only
+established faces that still match are ``known``: Haar may find them on weaker evidence.
 A tracked face that a Haar run misses but that still matches its reference is kept, for up
 to ``max_coast`` consecutive runs that looked at it (Haar misses blurred and rotated faces now
 and then). The reference is always the crop Haar confirmed, never the previous frame's, so a
@@ -169,10 +171,14 @@ class BoxCarry:
         found: Sequence[tuple[Box, Box, np.ndarray]],
         kept: Sequence[tuple[int, Followed, bool]] = (),
         full: bool = True,
+        followed: Sequence[Followed] = (),
     ) -> None:
         """After a frame: the faces Haar ``found`` (box, region, crop), the carried faces
-        ``kept`` (see ``kept``), and whether the scan was a full-frame one."""
-        faces = [Carried(b, r, self._reference(b, c), 0, self._unproven(b)) for b, r, c in found]
+        ``kept`` (see ``kept``), whether the scan was a full-frame one, and ``followed``."""
+        faces = [
+            Carried(b, r, self._reference(b, c), 0, self._unproven(b, followed))
+            for b, r, c in found
+        ]
         faces += [
             Carried(f.box, f.region, self.faces[k].ref, self.faces[k].missed + checked)
             for k, f, checked in kept
@@ -205,10 +211,19 @@ class BoxCarry:
         not yet found again on each of the ``confirm`` frames after the first."""
         return f.score < self.min_match or face.unproven > 0
 
-    def _unproven(self, box: Box) -> int:
-        """For a face Haar found: the frames it must still be found on (``confirm`` if new)."""
+    def _unproven(self, box: Box, followed: Sequence[Followed]) -> int:
+        """For a face Haar found: the frames it must still be found on, ``confirm`` unless it
+        is a tracked face that still matched (a face that changed is confirmed anew)."""
         old = next((f for f in self.faces if iou(f.box, box) >= SAME_FACE_IOU), None)
-        return self.confirm if old is None else max(old.unproven - 1, 0)
+        if old is None or not self.recognised(box, followed):
+            return self.confirm
+        return max(old.unproven - 1, 0)
+
+    def known(self, followed: Sequence[Followed]) -> list[Box]:
+        """The boxes of the established faces that still match: Haar may find them again on
+        weaker evidence (``faces.known_neighbors``)."""
+        pairs = zip(self.faces, followed, strict=True)
+        return [f.box for face, f in pairs if f.score >= self.min_match and not face.unproven]
 
     def _reference(self, box: Box, crop: np.ndarray) -> np.ndarray:
         """The reference for a face Haar found: its crop, unless it is a carried face found

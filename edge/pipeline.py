@@ -89,7 +89,7 @@ class Pipeline:
         """The daemon's pipeline: ``[faces]`` Haar and ``[tracking]`` around ``classifier``."""
         f, t = cfg.faces, cfg.tracking
         detector = HaarFaceDetector(
-            f.cascade, f.scale_factor, f.min_neighbors, f.min_size, f.max_faces
+            f.cascade, f.scale_factor, f.min_neighbors, f.min_size, f.max_faces, f.known_neighbors
         )
         tracker = Tracker(
             labels, t.iou_min, t.max_missed, t.ema_alpha, t.hysteresis, t.follow_frames
@@ -105,7 +105,7 @@ class Pipeline:
         scan = carry.scan(frame.bgr, followed)
         self.scans[scan.kind] += 1
         with t("detect"):  # one sample per frame: Haar, or ~0 when the faces carry over
-            boxes = self._detect(frame, scan)
+            boxes = self._detect(frame, scan, carry.known(followed))
         found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
         kept = carry.kept(followed, boxes, scan)
         fresh = [not carry.recognised(b, followed) for b in boxes] + [False] * len(kept)
@@ -119,7 +119,7 @@ class Pipeline:
             faces = self.tracker.update(boxes, scores, fresh)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("frame %d: %s, %s", index, scan, [(f.id, f.smoothed) for f in faces])
-        carry.update(found, kept, scan.full)
+        carry.update(found, kept, scan.full, followed)
         carry.watch(frame.bgr, scan)
         return FrameResult(index, ts, tuple(faces))
 
@@ -130,19 +130,21 @@ class Pipeline:
         with self.timer("crop"):
             return crop_face(frame.bgr, region)
 
-    def _detect(self, frame: Frame, scan: Scan) -> list[Box]:
-        """Haar's boxes in source pixels: on the whole detection image, or in each window."""
+    def _detect(self, frame: Frame, scan: Scan, known: list[Box]) -> list[Box]:
+        """Haar's boxes in source pixels: on the whole detection image, or in each window;
+        ``known``: where the tracked faces are (found again on weaker evidence)."""
         if not scan.windows:
             return []
         grey = frame.grey
         if grey is None:
             grey = detection_image(frame.bgr, self.faces.detect_width)
         factor = frame.bgr.shape[1] / grey.shape[1]
+        known = [b.scaled(1 / factor) for b in known]
         if scan.full:
-            return [b.scaled(factor) for b in self.detector.detect(grey)]
+            return [b.scaled(factor) for b in self.detector.detect(grey, None, known)]
         h, w = grey.shape[:2]
         windows = [c for b in scan.windows if (c := to_detection(b, factor, w, h))]
-        return [b.scaled(factor) for c in windows for b in self.detector.detect(grey, c)]
+        return [b.scaled(factor) for c in windows for b in self.detector.detect(grey, c, known)]
 
 
 @dataclass

@@ -181,17 +181,22 @@ class FakeClassifier:
 
 class FakeFaces:
     """A detector returning scripted boxes per call (the last entry repeats); with a window,
-    as Haar, only those wholly inside it. ``windows`` records each call's (None: whole image)."""
+    as Haar, only those wholly inside it. ``windows`` records each call's (None: whole image),
+    ``known`` each call's tracked boxes (those Haar may find on weaker evidence)."""
 
     def __init__(self, boxes_per_frame: Sequence[Sequence[Box]]) -> None:
         self._boxes = [list(b) for b in boxes_per_frame]
         self.calls = 0
         self.windows: list[Box | None] = []
+        self.known: list[list[Box]] = []
 
-    def detect(self, grey: np.ndarray, window: Box | None = None) -> list[Box]:
+    def detect(
+        self, grey: np.ndarray, window: Box | None = None, known: Sequence[Box] = ()
+    ) -> list[Box]:
         boxes = self._boxes[min(self.calls, len(self._boxes) - 1)]
         self.calls += 1
         self.windows.append(window)
+        self.known.append(list(known))
         return within(boxes, window)
 
 

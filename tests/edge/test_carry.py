@@ -94,7 +94,7 @@ class SeeingFaces:
     def __init__(self) -> None:
         self.calls = 0
 
-    def detect(self, grey: np.ndarray, window: Box | None = None) -> list[Box]:
+    def detect(self, grey: np.ndarray, window: Box | None = None, known=()) -> list[Box]:
         self.calls += 1
         region = grey[BOX.y : BOX.y + BOX.h].astype(np.float32) - WALL[BOX.y : BOX.y + BOX.h]
         cols = np.flatnonzero(np.abs(region).mean(axis=0) > 4)
@@ -135,7 +135,7 @@ def test_a_face_arriving_between_haar_runs_is_found_on_arrival():
             self.calls = 0
             self.windows: list[Box | None] = []
 
-        def detect(self, grey: np.ndarray, window: Box | None = None) -> list[Box]:
+        def detect(self, grey: np.ndarray, window: Box | None = None, known=()) -> list[Box]:
             self.calls += 1
             self.windows.append(window)
             diff = np.abs(grey.astype(np.float32) - WALL)
@@ -182,7 +182,7 @@ class WideSeeing:
     def __init__(self) -> None:
         self.windows: list[Box | None] = []
 
-    def detect(self, grey: np.ndarray, window: Box | None = None) -> list[Box]:
+    def detect(self, grey: np.ndarray, window: Box | None = None, known=()) -> list[Box]:
         self.windows.append(window)
         diff = np.abs(grey.astype(np.float32) - WIDE)
         seen = [b for b in (A, NEAR, FAR) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 20]
@@ -268,3 +268,25 @@ def test_a_face_carried_out_of_the_frame_is_dropped_when_half_of_it_is_out():
     shown = [len(r.faces) for r in results]
     assert shown[: inside.index(0.4375)] == [1] * inside.index(0.4375)  # followed up...
     assert shown[inside.index(0.4375) :] == [0, 0]  # ...and dropped once half of it is out
+
+
+def test_only_faces_that_still_match_may_be_found_again_on_weaker_evidence():
+    haar = FakeFaces([[BOX]])
+    pipe = pipeline(haar, detect_every=3, confirm_frames=0)
+    frames = [scene(True)] * 4 + [scene(False)]  # Haar on 0, 3 (its turn), 4 (match dropped)
+    for i, f in enumerate(frames):
+        pipe.process(Frame(f), i, 0.0)
+    assert haar.known == [[], [BOX], []]  # on frame 4 the face has left: full evidence needed
+
+
+def test_a_face_found_again_with_another_look_is_confirmed_anew():
+    other = scene(False)
+    checks = (np.arange(BOX.h)[:, None] // 6 + np.arange(BOX.w)[None, :] // 6) % 2
+    other[BOX.y : BOX.y + BOX.h, BOX.x : BOX.x + BOX.w] = np.where(checks, 250, 10)[..., None]
+    haar = FakeFaces([[BOX], [BOX], [BOX], []])  # the new look: found once, then no more
+    pipe = pipeline(haar, detect_every=10, confirm_frames=1)
+    frames = [scene(True)] * 3 + [other] * 3
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    # Haar: 0 (new), 1 (confirmed), 3 (the match dropped: found, but changed), 4 (not again)
+    assert [len(r.faces) for r in results] == [1, 1, 1, 1, 0, 0]
+    assert haar.calls == 4

@@ -61,3 +61,17 @@ def test_haar_does_not_find_a_face_the_window_cuts_through(head_bgr):
     cut = Box(0, 0, whole.x + whole.w // 2, 360)  # the window ends mid-face
     assert HaarFaceDetector().detect(grey, cut) == []
     assert HaarFaceDetector().detect(grey, Box(0, 0, 20, 20)) == []  # smaller than min_size
+
+
+def test_a_weak_face_is_found_only_where_a_tracked_face_is(head_bgr):
+    grey = np.full((360, 480), 120, np.float32)
+    head = cv2.cvtColor(head_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    faint = cv2.GaussianBlur((head - head.mean()) * 0.2 + 120, (0, 0), 2.5)  # 7 neighbours
+    grey[50:270, 200:410] = faint
+    grey = grey.astype(np.uint8)
+    haar = HaarFaceDetector(min_neighbors=8, known_neighbors=5)
+    assert haar.detect(grey) == []  # too weak for a new face
+    assert haar.detect(grey, known=[Box(0, 0, 100, 100)]) == []  # a tracked face elsewhere
+    [found] = haar.detect(grey, known=[Box(250, 100, 110, 110)])
+    assert iou(found, Box(250, 100, 110, 110)) > 0.7
+    assert HaarFaceDetector(min_neighbors=8).detect(grey, known=[found]) == []  # default: 8
