@@ -10,7 +10,8 @@ are processed but not timed. Stages, per frame unless noted:
     infer        classifier.classify, per face
     postprocess  tracking + sinks (the events line)
 
-``frame_ms`` is the whole frame, read to sinks; ``fps`` = timed frames / their wall time.
+``frame_ms`` is the whole frame, read to sinks; ``fps`` = timed frames / their wall time;
+``haar_scans`` counts the timed frames by Haar scan (full frame, windows only, none).
 ``model_only`` times ``classify`` alone on random faces (pycoral's benchmark habit: fixed seed,
 warm-up excluded). Results are plain dicts; ``edge.bench_report`` prints and stores them.
 """
