@@ -10,7 +10,8 @@ are processed but not timed. Stages, per frame unless noted:
     infer        classifier.classify, per face
     postprocess  tracking + sinks (the events line)
 
-``frame_ms`` is the whole frame, read to sinks; ``fps`` = timed frames / their wall time.
+``frame_ms`` is the whole frame, read to sinks; ``fps`` = timed frames / their wall time;
+``haar_scans`` counts the timed frames by Haar scan (full frame, windows only, none).
 ``model_only`` times ``classify`` alone on random faces (pycoral's benchmark habit: fixed seed,
 warm-up excluded). With ``--truth`` the frames are scored by ``edge.scoring``; ``--preload`` and
 ``--loop`` read through ``edge.sources.memory``. Results are plain dicts;
@@ -161,6 +162,7 @@ def bench_pipeline(
         while total is None or i < total:
             if i == opts.warmup:
                 timer.clear()
+                pipeline.scans.clear()
                 started, cpu0 = time.perf_counter(), time.process_time()
             t0 = time.perf_counter()
             frame = source.read()
@@ -204,6 +206,7 @@ def bench_pipeline(
         "cpu_pct": round(100.0 * cpu / wall, 1),
         "cpu_ms_per_frame": round(1000.0 * cpu / timed, 3),  # all threads: load-independent
         "stages": stages,
+        "haar_scans": {k: pipeline.scans[k] for k in ("full", "window", "none")},
         "frame_ms": percentiles(samples["frame"]),  # end to end, read to sinks
         **memory,
     }

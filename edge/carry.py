@@ -1,23 +1,30 @@
 """Carrying faces between Haar runs, only while there is evidence that they are still there.
 
-Haar (the costly stage) runs on every ``every``-th frame, and on every frame while no face is
-tracked. In between, each tracked face is *followed*: its 48x48 reference crop (taken when
-Haar last found it) is matched (normalised cross-correlation, ``cv2.TM_CCOEFF_NORMED``)
-against a window ``search`` x its side larger on each side, cut and scaled like the crop.
-The best match moves the box with the face and is the classifier's crop, so it costs about
-one crop. Its score is the evidence: at or above ``min_match`` the face is there; below it
-(it left, faded, turned, was covered or changed) Haar runs on this frame instead, and a face
-Haar does not find again is dropped on this frame.
+Haar (the costly stage) scans the whole frame on every ``every``-th frame. In between, each
+tracked face is *followed*: its 48x48 reference crop (taken when Haar last found it) is matched
+(normalised cross-correlation, ``cv2.TM_CCOEFF_NORMED``) against a window ``search`` x its side
+larger on each side, cut and scaled like the crop. The best match moves the box with the face
+and is the classifier's crop, so it costs about one crop. Its score is the evidence: at or
+above ``min_match`` the face is there; below it (it left, faded, turned, was covered or
+changed) Haar runs on this frame in a window around the face (``edge.scan``), and a face Haar
+does not find again there is dropped on this frame. A face half out of the frame is dropped.
 
+A face Haar finds that is not a tracked one must be found again on each of the next
+``confirm`` frames (in its window) before its match alone may carry it: a Haar false positive
+on a textured wall is rarely found three frames running, and would match itself forever.
+A tracked face found again with another look (its match had dropped) is confirmed anew. Only
+established faces that still match are ``known``: Haar may find them on weaker evidence.
 A tracked face that a Haar run misses but that still matches its reference is kept, for up
-to ``max_coast`` consecutive Haar runs (Haar misses blurred and rotated faces now and then).
-The reference is always the crop Haar confirmed, never the previous frame's, so a box left
-on the background after a face slid or faded away cannot match itself into staying.
+to ``max_coast`` consecutive runs that looked at it (Haar misses blurred and rotated faces now
+and then). The reference is always the crop Haar confirmed, never the previous frame's, so a
+box left on the background after a face slid or faded away cannot match itself into staying.
 
 Arrivals are watched for as cheaply: a 1/``CELL`` thumbnail of the frame is compared with the
-one from the last Haar run, away from the carried faces (half a side around each); a cell whose
-mean grey changed by more than ``arrival_change`` (something came into view) makes Haar run
-on this frame.
+one from when Haar last looked there, away from the carried faces (half a side around each);
+each group of cells whose mean grey changed by more than ``arrival_change`` (something came
+into view) makes Haar run on this frame in a window around it, grown so that a face only
+partly changed is wholly inside. So nothing tracked no longer means Haar on every frame.
+With ``windowed`` False every such run scans the whole frame (the behaviour before windows).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import cv2
 import numpy as np
 
 from edge.preprocess import crop_face
+from edge.scan import Scan, changed_regions, clip, grow, inside, merge
 from edge.tracking import iou
 from edge.types import Box
 
@@ -37,16 +45,24 @@ SAME_FACE_IOU = 0.3  # a Haar box overlapping a carried box this much is that fa
 MIN_CONTRAST = 2.0  # grey std below which a crop has nothing to match
 CELL = 16  # pixels per thumbnail cell, for the arrival watch
 WEAKER = 0.75  # a crop with less than this x its reference's grey std is a weaker view
+LOST_GROW = 0.5  # a face whose match dropped is looked for in its region grown by this x side
+ARRIVAL_GROW = 0.5  # changed cells are looked at grown by this x their longer side...
+MIN_WINDOW = 6 * CELL  # ...to at least this side (source pixels)
+FULL_AREA = 0.75  # windows covering more of the frame than this: one full-frame scan instead
+IN_FRAME = 0.5  # a carried face with less of its box inside the frame has left: dropped
+CHECKED = 0.9  # a face with this much of its box in a scanned window was checked there
 
 
 @dataclass
 class Carried:
-    """One tracked face: its box, its crop region, the confirmed crop, Haar runs missed."""
+    """One tracked face: its box, its crop region, the confirmed crop, Haar runs missed, and
+    how many more frames Haar must find it on before it is carried on its match alone."""
 
     box: Box
     region: Box  # the crop region (``crop_box`` of ``box``), source pixels
     ref: np.ndarray
     missed: int = 0
+    unproven: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,7 @@ class Followed:
     region: Box
     crop: np.ndarray
     score: float
+    inside: float = 1.0  # the fraction of the box inside the frame
 
 
 class BoxCarry:
@@ -69,35 +86,60 @@ class BoxCarry:
         max_coast: int = 1,
         search: float = 0.25,
         arrival_change: float = 20.0,
+        windowed: bool = True,
+        confirm: int = 2,
     ) -> None:
         self.every = every
+        self.windowed = windowed
+        self.confirm = confirm
         self.arrival_change = arrival_change
         self._thumb: np.ndarray | None = None  # at the last Haar run
         self._watched: list[Box] = []  # the face regions then
         self.min_match = min_match
         self.max_coast = max_coast
         self.search = search
-        self._since = 0  # frames since the last Haar run
+        self._since = every  # frames since the last full scan (the first frame gets one)
         self.faces: list[Carried] = []
 
     def due(self) -> bool:
-        """Whether Haar must run on this frame (nothing tracked, or its turn)."""
-        return not self.faces or self._since >= self.every - 1
+        """Whether a full-frame Haar scan is due: its turn, or nothing is tracked and nothing
+        else would find arrivals (no window scans, or no arrival watch)."""
+        blind = not self.windowed or self.arrival_change <= 0
+        return (blind and not self.faces) or self._since >= self.every - 1
 
     def follow(self, image: np.ndarray) -> list[Followed]:
         """Each carried face matched in ``image`` (BGR or grey, source pixels), in order."""
         return [self.follow_one(image, face) for face in self.faces]
 
-    def arrived(self, image: np.ndarray, followed: Sequence[Followed]) -> bool:
-        """Whether something changed, since the last Haar run, away from the carried faces."""
+    def scan(self, image: np.ndarray, followed: Sequence[Followed]) -> Scan:
+        """Where Haar looks in this frame (source pixels): the whole frame when due; else a
+        window around each face whose match dropped and around each group of changed cells
+        (the whole frame without window scans, or when the windows cover most of it)."""
+        h, w = image.shape[:2]
+        pairs = zip(self.faces, followed, strict=True)
+        lost = [grow(f.region, LOST_GROW) for face, f in pairs if self._doubtful(face, f)]
+        wanted = lost + self.arrivals(image, followed)
+        if self.due() or (wanted and not self.windowed):
+            return Scan(full=True, windows=[Box(0, 0, w, h)])
+        windows = [c for b in merge(wanted) if (c := clip(b, w, h))]
+        if sum(b.w * b.h for b in windows) > FULL_AREA * w * h:
+            return Scan(full=True, windows=[Box(0, 0, w, h)])
+        return Scan(windows=windows)
+
+    def arrivals(self, image: np.ndarray, followed: Sequence[Followed]) -> list[Box]:
+        """Windows around what changed, since the last full scan, away from the carried
+        faces: each group of changed cells grown by ``ARRIVAL_GROW``."""
         if self._thumb is None or self.arrival_change <= 0:
-            return False
+            return []
         change = np.abs(thumbnail(image) - self._thumb)
         for r in [*self._watched, *(f.region for f in followed)]:
             m = r.w // 2  # hair, background and shoulders move with a face
             x0, y0 = max((r.x - m) // CELL, 0), max((r.y - m) // CELL, 0)
             change[y0 : (r.y + r.h + m) // CELL + 1, x0 : (r.x + r.w + m) // CELL + 1] = 0
-        return bool(change.max() > self.arrival_change)
+        changed = change > self.arrival_change
+        if not changed.any():
+            return []
+        return [grow(b, ARRIVAL_GROW, MIN_WINDOW) for b in changed_regions(changed, CELL)]
 
     def recognised(self, box: Box, followed: Sequence[Followed]) -> bool:
         """Whether a face Haar found at ``box`` is a carried face that still matched its
@@ -105,41 +147,83 @@ class BoxCarry:
         restarts its smoothing)."""
         return any(iou(box, f.box) >= SAME_FACE_IOU and f.score >= self.min_match for f in followed)
 
-    def present(self, followed: Sequence[Followed]) -> bool:
-        """Whether every followed face matched well enough to be carried without Haar."""
-        return all(f.score >= self.min_match for f in followed)
-
-    def coast(self, followed: Sequence[Followed], found: Sequence[Box]) -> list[int]:
-        """Indices of the carried faces Haar missed this run that may stay (still matching)."""
-        return [
-            k
-            for k, (face, f) in enumerate(zip(self.faces, followed, strict=True))
-            if face.missed < self.max_coast
-            and f.score >= self.min_match
-            and not any(iou(f.box, b) >= SAME_FACE_IOU for b in found)
-        ]
+    def kept(
+        self, followed: Sequence[Followed], found: Sequence[Box], scan: Scan
+    ) -> list[tuple[int, Followed, bool]]:
+        """The carried faces that stay, as (index, where followed to, checked by this scan),
+        Haar's own finds aside. A face whose box lies in a scanned window was checked: if
+        Haar missed it, it stays only while it still matches, for ``max_coast`` runs; a
+        face outside every window stays as followed (its match held)."""
+        out = []
+        for k, (face, f) in enumerate(zip(self.faces, followed, strict=True)):
+            if any(iou(f.box, b) >= SAME_FACE_IOU for b in found) or f.inside < IN_FRAME:
+                continue  # found again (Haar's box replaces it), or it has left the frame
+            checked = self._doubtful(face, f) or any(
+                inside(f.box, w) >= CHECKED for w in scan.windows
+            )
+            may_coast = face.missed < self.max_coast and f.score >= self.min_match
+            if not checked or (may_coast and not face.unproven):
+                out.append((k, f, checked))
+        return out
 
     def update(
         self,
         found: Sequence[tuple[Box, Box, np.ndarray]],
-        kept: Sequence[tuple[int, Followed]] = (),
-        detected: bool = True,
+        kept: Sequence[tuple[int, Followed, bool]] = (),
+        full: bool = True,
+        followed: Sequence[Followed] = (),
     ) -> None:
-        """After a frame: the faces Haar ``found`` (box, region, crop) and the carried faces
-        ``kept`` (index into the carried list, where it was followed to)."""
-        faces = [Carried(b, r, self._reference(b, c)) for b, r, c in found]
+        """After a frame: the faces Haar ``found`` (box, region, crop), the carried faces
+        ``kept`` (see ``kept``), whether the scan was a full-frame one, and ``followed``."""
+        faces = [
+            Carried(b, r, self._reference(b, c), 0, self._unproven(b, followed))
+            for b, r, c in found
+        ]
         faces += [
-            Carried(f.box, f.region, self.faces[k].ref, self.faces[k].missed + detected)
-            for k, f in kept
+            Carried(f.box, f.region, self.faces[k].ref, self.faces[k].missed + checked)
+            for k, f, checked in kept
         ]
         self.faces = faces
-        self._since = 0 if detected else self._since + 1
+        self._since = 0 if full else self._since + 1
 
-    def watch(self, image: np.ndarray) -> None:
-        """After a Haar run: the thumbnail and face regions arrivals are looked for against."""
-        if self.arrival_change > 0:
-            self._thumb = thumbnail(image)
-            self._watched = [f.region for f in self.faces]
+    def watch(self, image: np.ndarray, scan: Scan) -> None:
+        """After a Haar run: what arrivals are looked for against, where it looked (the whole
+        frame, or its windows): the thumbnail there now, and the face regions there now."""
+        if self.arrival_change <= 0 or not scan.windows:
+            return
+        now = thumbnail(image)
+        if scan.full or self._thumb is None:
+            self._thumb, self._watched = now, [f.region for f in self.faces]
+            return
+        for w in scan.windows:
+            cells = np.s_[
+                w.y // CELL : -(-(w.y + w.h) // CELL), w.x // CELL : -(-(w.x + w.w) // CELL)
+            ]
+            self._thumb[cells] = now[cells]
+        looked = [r for r in self._watched if any(inside(r, w) >= CHECKED for w in scan.windows)]
+        self._watched = [r for r in self._watched if r not in looked]
+        self._watched += [
+            f.region for f in self.faces if any(inside(f.box, w) >= CHECKED for w in scan.windows)
+        ]
+
+    def _doubtful(self, face: Carried, f: Followed) -> bool:
+        """Whether Haar must look for this face now: its match dropped, or it is new and was
+        not yet found again on each of the ``confirm`` frames after the first."""
+        return f.score < self.min_match or face.unproven > 0
+
+    def _unproven(self, box: Box, followed: Sequence[Followed]) -> int:
+        """For a face Haar found: the frames it must still be found on, ``confirm`` unless it
+        is a tracked face that still matched (a face that changed is confirmed anew)."""
+        old = next((f for f in self.faces if iou(f.box, box) >= SAME_FACE_IOU), None)
+        if old is None or not self.recognised(box, followed):
+            return self.confirm
+        return max(old.unproven - 1, 0)
+
+    def known(self, followed: Sequence[Followed]) -> list[Box]:
+        """The boxes of the established faces that still match: Haar may find them again on
+        weaker evidence (``faces.known_neighbors``)."""
+        pairs = zip(self.faces, followed, strict=True)
+        return [f.box for face, f in pairs if f.score >= self.min_match and not face.unproven]
 
     def _reference(self, box: Box, crop: np.ndarray) -> np.ndarray:
         """The reference for a face Haar found: its crop, unless it is a carried face found
@@ -166,7 +250,9 @@ class BoxCarry:
         crop = np.ascontiguousarray(window[ly : ly + SIZE, lx : lx + SIZE])
         box = Box(face.box.x + dx, face.box.y + dy, face.box.w, face.box.h)
         region = Box(r.x + dx, r.y + dy, r.w, r.h)
-        return Followed(box, region, crop, float(best) if np.isfinite(best) else 0.0)
+        score = float(best) if np.isfinite(best) else 0.0
+        frame = Box(0, 0, image.shape[1], image.shape[0])
+        return Followed(box, region, crop, score, inside(box, frame))
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:

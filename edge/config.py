@@ -93,8 +93,11 @@ class FacesConfig:
     carry_min_match: float = 0.7  # ...while their crop matches the confirmed one this well
     max_coast: int = 1  # Haar runs a tracked face may be missed while its crop still matches
     arrival_change: float = 20.0  # mean grey change of a 16 px cell away from faces: run Haar
+    window_scans: bool = True  # ...only around the changed cells / lost faces (False: all)
+    confirm_frames: int = 2  # a new face must be found again on each of the next N frames
     scale_factor: float = 1.1
-    min_neighbors: int = 8
+    min_neighbors: int = 8  # Haar's agreeing detections for a new face...
+    known_neighbors: int = 5  # ...and for a tracked one found again (at most min_neighbors)
     min_size: int = 36  # at detect_width 480: a 48 px face in a 640 px frame
     max_faces: int = 8
     # Crop geometry measured with `python -m edge.tools.measure_margin <fer2013>/val --limit 300`
@@ -108,10 +111,12 @@ class FacesConfig:
         _check(64 <= self.detect_width <= 4096, "faces.detect_width", "in [64, 4096]")
         _check(1 <= self.detect_every <= 30, "faces.detect_every", "in [1, 30]")
         _check(0 <= self.max_coast <= 10, "faces.max_coast", "in [0, 10]")
+        _check(0 <= self.confirm_frames <= 10, "faces.confirm_frames", "in [0, 10]")
         _check(0 <= self.arrival_change <= 255, "faces.arrival_change", "in [0, 255] (0: off)")
         _check(-1 <= self.carry_min_match <= 1, "faces.carry_min_match", "in [-1, 1]")
         _check(1.01 <= self.scale_factor <= 2.0, "faces.scale_factor", "in [1.01, 2.0]")
         _check(0 <= self.min_neighbors <= 50, "faces.min_neighbors", "in [0, 50]")
+        _check(0 <= self.known_neighbors <= 50, "faces.known_neighbors", "in [0, 50]")
         _check(self.min_size >= 8, "faces.min_size", ">= 8")
         _check(self.max_faces >= 1, "faces.max_faces", ">= 1")
         _check(-0.2 <= self.crop_margin <= 1.0, "faces.crop_margin", "in [-0.2, 1.0]")

@@ -1,13 +1,16 @@
 """The face-detector seam: ``FaceDetector`` and ``load_detector(faces_cfg)``.
 
-Anything with ``detect(grey) -> list[Box]`` is a detector (fakes need no inheritance); boxes are
-in the grey image's pixels, largest first. The Haar cascade (``edge/faces.py``) is the first
-one. ``load_detector`` builds it from ``[faces]``: the pipeline, ``selftest`` and
+Anything with ``detect(grey, window=None, known=()) -> list[Box]`` is a detector (fakes need no
+inheritance): boxes in the grey image's pixels, largest first; ``window`` limits the search to a
+part of the image; ``known`` holds the boxes of faces already tracked (a detector may accept
+weaker evidence there, see ``faces.known_neighbors``). The Haar cascade (``edge/faces.py``) is
+the first one. ``load_detector`` builds it from ``[faces]``: the pipeline, ``selftest`` and
 ``bench/web_load.py`` all call it, so every ``[faces]`` detection key reaches every detector.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -20,11 +23,18 @@ from edge.types import Box
 class FaceDetector(Protocol):
     """Faces in a 2-D uint8 grey image, largest first."""
 
-    def detect(self, grey: np.ndarray) -> list[Box]: ...
+    def detect(
+        self, grey: np.ndarray, window: Box | None = None, known: Sequence[Box] = ()
+    ) -> list[Box]: ...
 
 
 def load_detector(cfg: FacesConfig) -> FaceDetector:
     """The ``[faces]`` detector: Haar with the configured cascade, scales and limits."""
     return HaarFaceDetector(
-        cfg.cascade, cfg.scale_factor, cfg.min_neighbors, cfg.min_size, cfg.max_faces
+        cfg.cascade,
+        cfg.scale_factor,
+        cfg.min_neighbors,
+        cfg.min_size,
+        cfg.max_faces,
+        cfg.known_neighbors,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from edge.config import Config, FacesConfig
 from edge.detection import FaceDetector, load_detector
 from edge.errors import SourceReadError
 from edge.preprocess import crop_box, crop_face, detection_image
+from edge.scan import Scan, to_detection
 from edge.sources.base import Source
 from edge.timing import STAGES, StageTimer  # noqa: F401  (re-exported)
 from edge.tracking import Tracker
@@ -51,7 +53,10 @@ class Pipeline:
             faces.carry_min_match,
             faces.max_coast,
             arrival_change=faces.arrival_change,
+            windowed=faces.window_scans,
+            confirm=faces.confirm_frames,
         )
+        self.scans: Counter[str] = Counter()  # frames by Haar scan: full, window, none
 
     @classmethod
     def from_config(
@@ -75,17 +80,15 @@ class Pipeline:
         for face in carry.faces:  # the carried faces' crops, where they moved to
             with t("crop"):
                 followed.append(carry.follow_one(frame.bgr, face))
-        detected = carry.due() or not carry.present(followed) or carry.arrived(frame.bgr, followed)
+        scan = carry.scan(frame.bgr, followed)
+        self.scans[scan.kind] += 1
         with t("detect"):  # one sample per frame: Haar, or ~0 when the faces carry over
-            boxes = self._detect(frame) if detected else []
+            boxes = self._detect(frame, scan, carry.known(followed))
         found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
-        if detected:
-            kept = [(k, followed[k]) for k in carry.coast(followed, boxes)]
-        else:
-            kept = list(enumerate(followed))
+        kept = carry.kept(followed, boxes, scan)
         fresh = [not carry.recognised(b, followed) for b in boxes] + [False] * len(kept)
-        boxes += [f.box for _, f in kept]
-        crops = [c for _, _, c in found] + [f.crop for _, f in kept]
+        boxes += [f.box for _, f, _ in kept]
+        crops = [c for _, _, c in found] + [f.crop for _, f, _ in kept]
         scores = []
         for crop in crops:
             with t("infer"):
@@ -93,10 +96,9 @@ class Pipeline:
         with t("track"):
             faces = self.tracker.update(boxes, scores, fresh)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("frame %d: %s", index, [(f.id, f.emotion, f.smoothed) for f in faces])
-        carry.update(found, kept, detected)
-        if detected:
-            carry.watch(frame.bgr)
+            log.debug("frame %d: %s, %s", index, scan, [(f.id, f.smoothed) for f in faces])
+        carry.update(found, kept, scan.full, followed)
+        carry.watch(frame.bgr, scan)
         return FrameResult(index, ts, tuple(faces))
 
     def _region(self, box: Box) -> Box:
@@ -106,12 +108,21 @@ class Pipeline:
         with self.timer("crop"):
             return crop_face(frame.bgr, region)
 
-    def _detect(self, frame: Frame) -> list[Box]:
+    def _detect(self, frame: Frame, scan: Scan, known: list[Box]) -> list[Box]:
+        """Haar's boxes in source pixels: on the whole detection image, or in each window;
+        ``known``: where the tracked faces are (found again on weaker evidence)."""
+        if not scan.windows:
+            return []
         grey = frame.grey
         if grey is None:
             grey = detection_image(frame.bgr, self.faces.detect_width)
         factor = frame.bgr.shape[1] / grey.shape[1]
-        return [b.scaled(factor) for b in self.detector.detect(grey)]
+        known = [b.scaled(1 / factor) for b in known]
+        if scan.full:
+            return [b.scaled(factor) for b in self.detector.detect(grey, None, known)]
+        h, w = grey.shape[:2]
+        windows = [c for b in scan.windows if (c := to_detection(b, factor, w, h))]
+        return [b.scaled(factor) for c in windows for b in self.detector.detect(grey, c, known)]
 
 
 @dataclass

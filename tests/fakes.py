@@ -180,13 +180,35 @@ class FakeClassifier:
 
 
 class FakeFaces:
-    """A detector returning scripted boxes per call (the last entry repeats)."""
+    """A detector returning scripted boxes per call (the last entry repeats); with a window,
+    as Haar, only those wholly inside it. ``windows`` records each call's (None: whole image),
+    ``known`` each call's tracked boxes (those Haar may find on weaker evidence)."""
 
     def __init__(self, boxes_per_frame: Sequence[Sequence[Box]]) -> None:
         self._boxes = [list(b) for b in boxes_per_frame]
         self.calls = 0
+        self.windows: list[Box | None] = []
+        self.known: list[list[Box]] = []
 
-    def detect(self, grey: np.ndarray) -> list[Box]:
+    def detect(
+        self, grey: np.ndarray, window: Box | None = None, known: Sequence[Box] = ()
+    ) -> list[Box]:
         boxes = self._boxes[min(self.calls, len(self._boxes) - 1)]
         self.calls += 1
-        return boxes
+        self.windows.append(window)
+        self.known.append(list(known))
+        return within(boxes, window)
+
+
+def within(boxes: Sequence[Box], window: Box | None) -> list[Box]:
+    """The boxes wholly inside ``window`` (all of them for None): what Haar can find there."""
+    if window is None:
+        return list(boxes)
+    return [
+        b
+        for b in boxes
+        if window.x <= b.x
+        and b.x + b.w <= window.x + window.w
+        and window.y <= b.y
+        and b.y + b.h <= window.y + window.h
+    ]

@@ -10,7 +10,7 @@ from edge.labels import EMOTIONS
 from edge.pipeline import Pipeline
 from edge.tracking import Tracker
 from edge.types import Box, Frame
-from tests.fakes import FakeClassifier, FakeFaces
+from tests.fakes import FakeClassifier, FakeFaces, within
 
 BOX = Box(40, 30, 60, 60)
 
@@ -25,6 +25,7 @@ def scene(face: bool) -> np.ndarray:
 
 
 def pipeline(detector: FakeFaces, **faces: object) -> Pipeline:
+    faces.setdefault("confirm_frames", 0)  # new faces carried at once (tested apart)
     cfg = FacesConfig(detect_width=200, **faces)  # type: ignore[arg-type]
     return Pipeline(detector, FakeClassifier(), Tracker(EMOTIONS), cfg)
 
@@ -44,7 +45,9 @@ def test_a_face_that_leaves_is_dropped_on_that_frame():
     frames = [scene(True)] * 3 + [scene(False)] * 2
     results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
     assert [len(r.faces) for r in results] == [1, 1, 1, 0, 0]
-    assert haar.calls == 3  # frame 0, frame 3 where the crop changed, frame 4: no face tracked
+    # frame 0 (whole frame), frame 3 where the crop changed: around the face only; frame 4:
+    # nothing tracked and nothing changed since Haar looked there, so no run
+    assert haar.windows[0] is None and haar.windows[1] is not None and haar.calls == 2
 
 
 def test_a_haar_miss_is_bridged_once_while_the_crop_matches():
@@ -91,11 +94,11 @@ class SeeingFaces:
     def __init__(self) -> None:
         self.calls = 0
 
-    def detect(self, grey: np.ndarray) -> list[Box]:
+    def detect(self, grey: np.ndarray, window: Box | None = None, known=()) -> list[Box]:
         self.calls += 1
         region = grey[BOX.y : BOX.y + BOX.h].astype(np.float32) - WALL[BOX.y : BOX.y + BOX.h]
         cols = np.flatnonzero(np.abs(region).mean(axis=0) > 4)
-        return [Box(int(cols[0]), BOX.y, BOX.w, BOX.h)] if cols.size else []
+        return within([Box(int(cols[0]), BOX.y, BOX.w, BOX.h)] if cols.size else [], window)
 
 
 def test_a_low_contrast_face_that_leaves_is_dropped_on_that_frame():
@@ -128,12 +131,16 @@ def test_a_face_arriving_between_haar_runs_is_found_on_arrival():
     second = Box(130, 30, 60, 60)
 
     class Seeing:
-        calls = 0
+        def __init__(self) -> None:
+            self.calls = 0
+            self.windows: list[Box | None] = []
 
-        def detect(self, grey: np.ndarray) -> list[Box]:
+        def detect(self, grey: np.ndarray, window: Box | None = None, known=()) -> list[Box]:
             self.calls += 1
+            self.windows.append(window)
             diff = np.abs(grey.astype(np.float32) - WALL)
-            return [b for b in (BOX, second) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 4]
+            seen = [b for b in (BOX, second) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 4]
+            return within(seen, window)
 
     def two() -> np.ndarray:
         image = textured(1.0)
@@ -148,3 +155,138 @@ def test_a_face_arriving_between_haar_runs_is_found_on_arrival():
     results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
     assert [len(r.faces) for r in results] == [1] * 3 + [2] * 5
     assert haar.calls == 2  # frame 0, and frame 3 where the second face came
+    assert haar.windows[1] is not None and haar.windows[1] != Box(0, 0, 200, 160)
+    assert within([second], haar.windows[1]) == [second]  # only around the change
+
+
+WIDE = cv2.GaussianBlur(
+    np.random.default_rng(11).integers(0, 256, (240, 480)).astype(np.float32), (0, 0), 2
+)
+A, NEAR, FAR = Box(40, 60, 80, 80), Box(150, 60, 80, 80), Box(300, 60, 80, 80)
+
+
+def wide(*faces: tuple[Box, float]) -> np.ndarray:
+    """``WIDE`` with bright striped faces, each showing the left ``shown`` part of its box."""
+    grey = WIDE.copy()
+    for box, shown in faces:
+        stripes = np.where(np.arange(box.w) // (5 + box.x % 4) % 2, 40.0, -40.0)[None, :]
+        cols = round(box.w * shown)
+        grey[box.y : box.y + box.h, box.x : box.x + cols] = 200 + stripes[:, :cols]
+    return cv2.cvtColor(np.clip(grey, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+class WideSeeing:
+    """Finds each of ``A, NEAR, FAR`` where ``wide`` shows at least half of it, as Haar only
+    when it lies wholly inside the scanned window; records the windows."""
+
+    def __init__(self) -> None:
+        self.windows: list[Box | None] = []
+
+    def detect(self, grey: np.ndarray, window: Box | None = None, known=()) -> list[Box]:
+        self.windows.append(window)
+        diff = np.abs(grey.astype(np.float32) - WIDE)
+        seen = [b for b in (A, NEAR, FAR) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 20]
+        return within(seen, window)
+
+
+def wide_pipeline(haar: WideSeeing, **faces: object) -> Pipeline:
+    faces.setdefault("confirm_frames", 0)
+    cfg = FacesConfig(detect_width=480, detect_every=20, **faces)  # type: ignore[arg-type]
+    return Pipeline(haar, FakeClassifier(), Tracker(EMOTIONS), cfg)  # type: ignore[arg-type]
+
+
+def test_a_newcomer_whose_change_covers_half_of_it_is_found_in_the_grown_window():
+    haar = WideSeeing()
+    pipe = wide_pipeline(haar)
+    frames = [wide((A, 1.0))] * 3 + [wide((A, 1.0), (FAR, 0.5))] * 3
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [len(r.faces) for r in results] == [1] * 3 + [2] * 3
+    assert haar.windows[0] is None  # the first frame: the whole frame
+    assert haar.windows[1] is not None and within([FAR], haar.windows[1]) == [FAR]
+    assert within([A], haar.windows[1]) == []  # the window is around the change, not A
+
+
+def test_a_carried_face_the_window_only_partly_covers_is_kept_not_dropped():
+    haar = WideSeeing()
+    pipe = wide_pipeline(haar, max_coast=0)  # a face checked and missed is dropped at once
+    frames = [wide((A, 1.0))] * 2 + [wide((A, 1.0), (NEAR, 1.0))] * 4
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    window = haar.windows[1]
+    assert window is not None and within([NEAR], window) == [NEAR]
+    assert within([A], window) == [] and window.x < A.x + A.w  # A straddles its edge
+    assert [len(r.faces) for r in results] == [1] * 2 + [2] * 4
+    assert {r.faces[-1].id for r in results} == {0}  # A kept its track throughout
+
+
+def test_a_face_checked_in_a_window_maps_back_to_source_pixels():
+    frames = [np.full((960, 1280, 3), 120, np.uint8) for _ in range(3)]
+    frames[0][80:200, 40:160] = np.where(np.arange(120) // 10 % 2, 250, 10)[None, :, None]
+    checks = (np.arange(120)[:, None] // 10 + np.arange(120)[None, :] // 10) % 2
+    frames[1][80:200, 40:160] = np.where(checks, 10, 250)[:, :, None]  # another look
+    frames[2] = frames[1]
+    haar = FakeFaces([[Box(10, 20, 30, 30)]])  # detection-image pixels (1/4)
+    cfg = FacesConfig(detect_width=320, confirm_frames=0)
+    pipe = Pipeline(haar, FakeClassifier(), Tracker(EMOTIONS), cfg)
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [haar.windows[0], haar.calls] == [None, 2]  # frame 1: the match dropped
+    window = haar.windows[1]
+    assert window is not None and within([Box(10, 20, 30, 30)], window)
+    assert window.w * window.h < 320 * 240 / 4  # a window, not the frame
+    assert [r.faces[0].box for r in results] == [Box(40, 80, 120, 120)] * 3
+    assert {r.faces[0].id for r in results} == {0}
+
+
+def test_a_new_face_must_be_found_again_on_the_next_frames_to_be_carried():
+    once = FakeFaces([[BOX], []])  # a Haar false positive: found once, never again
+    pipe = pipeline(once, detect_every=10, confirm_frames=2)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(4)]
+    assert [len(r.faces) for r in results] == [1, 0, 0, 0]  # not carried on its match
+    steady = FakeFaces([[BOX]])
+    pipe = pipeline(steady, detect_every=10, confirm_frames=2)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(6)]
+    assert [len(r.faces) for r in results] == [1] * 6
+    assert steady.calls == 3 and steady.windows[1:] != [None, None]  # then carried; windows
+
+
+def test_a_face_carried_out_of_the_frame_is_dropped_when_half_of_it_is_out():
+    wall = np.full((240, 320), 120.0, np.float32)
+    # vertical stripes: the frame edge's replicated rows look the same, so it keeps matching
+    face = np.where(np.arange(80)[None, :] // 8 % 2, 230, 20).repeat(80, axis=0)
+
+    def at(y: int) -> np.ndarray:
+        grey = wall.copy()
+        top = max(y, 0)
+        grey[top : y + 80, 100:180] = face[top - y :]
+        return cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+    ys = [80, 60, 40, 20, 0, -20, -45, -70]
+    haar = FakeFaces([[Box(100, 80, 80, 80)]])  # found once; Haar never runs again
+    cfg = FacesConfig(detect_width=320, detect_every=30, confirm_frames=0)
+    pipe = Pipeline(haar, FakeClassifier(), Tracker(EMOTIONS), cfg)
+    results = [pipe.process(Frame(at(y)), i, 0.0) for i, y in enumerate(ys)]
+    inside = [min(80, 80 + y) / 80 for y in ys]
+    shown = [len(r.faces) for r in results]
+    assert shown[: inside.index(0.4375)] == [1] * inside.index(0.4375)  # followed up...
+    assert shown[inside.index(0.4375) :] == [0, 0]  # ...and dropped once half of it is out
+
+
+def test_only_faces_that_still_match_may_be_found_again_on_weaker_evidence():
+    haar = FakeFaces([[BOX]])
+    pipe = pipeline(haar, detect_every=3, confirm_frames=0)
+    frames = [scene(True)] * 4 + [scene(False)]  # Haar on 0, 3 (its turn), 4 (match dropped)
+    for i, f in enumerate(frames):
+        pipe.process(Frame(f), i, 0.0)
+    assert haar.known == [[], [BOX], []]  # on frame 4 the face has left: full evidence needed
+
+
+def test_a_face_found_again_with_another_look_is_confirmed_anew():
+    other = scene(False)
+    checks = (np.arange(BOX.h)[:, None] // 6 + np.arange(BOX.w)[None, :] // 6) % 2
+    other[BOX.y : BOX.y + BOX.h, BOX.x : BOX.x + BOX.w] = np.where(checks, 250, 10)[..., None]
+    haar = FakeFaces([[BOX], [BOX], [BOX], []])  # the new look: found once, then no more
+    pipe = pipeline(haar, detect_every=10, confirm_frames=1)
+    frames = [scene(True)] * 3 + [other] * 3
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    # Haar: 0 (new), 1 (confirmed), 3 (the match dropped: found, but changed), 4 (not again)
+    assert [len(r.faces) for r in results] == [1, 1, 1, 1, 0, 0]
+    assert haar.calls == 4

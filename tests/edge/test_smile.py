@@ -25,7 +25,7 @@ from edge.smile.capture import CaptureConfig, CaptureWriter
 from edge.smile.trigger import SmileTrigger, TriggerConfig
 from edge.tracking import Tracker
 from edge.types import Box, Face, Frame, FrameResult
-from tests.fakes import FakeClassifier, FakeFaces, FakePicamera2, FakeSource, one_hot
+from tests.fakes import FakeClassifier, FakeFaces, FakePicamera2, FakeSource, one_hot, within
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000).timestamp()
 
@@ -188,9 +188,10 @@ def test_a_face_that_left_is_not_counted_towards_a_group_smile(tmp_path: Path) -
         return cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_GRAY2BGR)
 
     class Seeing:  # finds a face where the frame differs from the wall
-        def detect(self, grey: np.ndarray) -> list[Box]:
+        def detect(self, grey: np.ndarray, window: Box | None = None, known=()) -> list[Box]:
             diff = np.abs(grey.astype(np.float32) - wall)
-            return [b for b in boxes if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 4]
+            seen = [b for b in boxes if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 4]
+            return within(seen, window)
 
     happy = FakeClassifier(lambda _f, _i: one_hot("happy"))
     pipe = Pipeline(Seeing(), happy, Tracker(EMOTIONS), FacesConfig(detect_width=240))

@@ -1,0 +1,77 @@
+"""Scan windows: their geometry, and Haar in a window reporting boxes in the image's pixels."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from edge.faces import HaarFaceDetector
+from edge.scan import changed_regions, clip, grow, merge, to_detection
+from edge.tracking import iou
+from edge.types import Box
+
+
+def test_grow_keeps_the_centre_and_a_minimum_side():
+    assert grow(Box(100, 100, 40, 20), 0.5) == Box(80, 80, 80, 60)
+    assert grow(Box(100, 100, 10, 10), 0.0, min_side=50) == Box(80, 80, 50, 50)
+
+
+def test_clip_cuts_to_the_image_or_gives_none():
+    assert clip(Box(-10, 5, 30, 30), 100, 20) == Box(0, 5, 20, 15)
+    assert clip(Box(120, 0, 10, 10), 100, 100) is None
+
+
+def test_merge_joins_overlapping_windows_transitively_and_keeps_apart_ones():
+    a, b, c, far = Box(0, 0, 10, 10), Box(8, 0, 10, 10), Box(16, 5, 10, 10), Box(50, 50, 5, 5)
+    assert sorted(merge([a, far, c, b])) == sorted([Box(0, 0, 26, 15), far])
+
+
+def test_changed_regions_group_near_cells_and_scale_to_pixels():
+    changed = np.zeros((10, 10), bool)
+    changed[2, 2] = changed[2, 4] = True  # one cell apart: one group
+    changed[8, 8] = True
+    regions = sorted(changed_regions(changed, 16))
+    # each group's bounding box, grown by the one-cell dilation that joined it
+    assert regions == [Box(16, 16, 80, 48), Box(112, 112, 48, 48)]
+
+
+def test_to_detection_rounds_outwards_and_clips():
+    assert to_detection(Box(10, 10, 21, 21), 4.0, 100, 100) == Box(2, 2, 6, 6)
+    assert to_detection(Box(-40, 380, 100, 100), 4.0, 100, 100) == Box(0, 95, 15, 5)
+
+
+def grey_with_head(head_bgr: np.ndarray, x: int, y: int) -> np.ndarray:
+    grey = np.full((360, 480), 120, np.uint8)
+    h, w = head_bgr.shape[:2]
+    grey[y : y + h, x : x + w] = cv2.cvtColor(head_bgr, cv2.COLOR_BGR2GRAY)
+    return grey
+
+
+def test_haar_in_a_window_reports_the_face_in_image_pixels(head_bgr):
+    grey = grey_with_head(head_bgr, 200, 50)
+    haar = HaarFaceDetector()
+    [whole] = haar.detect(grey)
+    [windowed] = haar.detect(grey, Box(150, 20, 260, 250))
+    assert iou(whole, windowed) > 0.9  # the same face, not one offset by the window's corner
+
+
+def test_haar_does_not_find_a_face_the_window_cuts_through(head_bgr):
+    grey = grey_with_head(head_bgr, 200, 50)
+    [whole] = HaarFaceDetector().detect(grey)
+    cut = Box(0, 0, whole.x + whole.w // 2, 360)  # the window ends mid-face
+    assert HaarFaceDetector().detect(grey, cut) == []
+    assert HaarFaceDetector().detect(grey, Box(0, 0, 20, 20)) == []  # smaller than min_size
+
+
+def test_a_weak_face_is_found_only_where_a_tracked_face_is(head_bgr):
+    grey = np.full((360, 480), 120, np.float32)
+    head = cv2.cvtColor(head_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    faint = cv2.GaussianBlur((head - head.mean()) * 0.2 + 120, (0, 0), 2.5)  # 7 neighbours
+    grey[50:270, 200:410] = faint
+    grey = grey.astype(np.uint8)
+    haar = HaarFaceDetector(min_neighbors=8, known_neighbors=5)
+    assert haar.detect(grey) == []  # too weak for a new face
+    assert haar.detect(grey, known=[Box(0, 0, 100, 100)]) == []  # a tracked face elsewhere
+    [found] = haar.detect(grey, known=[Box(250, 100, 110, 110)])
+    assert iou(found, Box(250, 100, 110, 110)) > 0.7
+    assert HaarFaceDetector(min_neighbors=8).detect(grey, known=[found]) == []  # default: 8
