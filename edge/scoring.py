@@ -156,8 +156,8 @@ class ChangeLatency:
         ms = self.latencies
         return {
             "changes": len(ms) + self.unreached + len(self._pending),
-            "change_frames_p50": percentile(ms, 50) if ms else None,
-            "change_frames_p95": percentile(ms, 95) if ms else None,
+            "change_frames_p50": round(percentile(ms, 50), 1) if ms else None,
+            "change_frames_p95": round(percentile(ms, 95), 1) if ms else None,
             "changes_unreached": self.unreached + len(self._pending),
         }
 
