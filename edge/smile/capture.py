@@ -126,6 +126,7 @@ class CaptureWriter:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._clean_leftovers()
+            self._enforce_budget()  # a writer killed between a save and its pruning
         except OSError as exc:
             self._report(exc)
 
@@ -201,7 +202,7 @@ class CaptureWriter:
             seq += 1
         return path
 
-    def _enforce_budget(self, keep: Path) -> None:
+    def _enforce_budget(self, keep: Path | None = None) -> None:
         cfg = self.config
         jpgs = self.captures()
         sizes = {p: self._size(p) + self._size(p.with_suffix(".json")) for p in jpgs}
@@ -218,7 +219,7 @@ class CaptureWriter:
             count -= 1
             total -= sizes[old]
             log.debug("budget: deleted %s", old.name)
-        if cfg.max_mb and total > limit:
+        if keep is not None and cfg.max_mb and total > limit:
             log.warning("capture %s alone exceeds capture.max_mb=%g", keep.name, cfg.max_mb)
 
     @staticmethod

@@ -82,6 +82,15 @@ def test_budget_max_files_keeps_the_newest(tmp_path: Path) -> None:
     assert sorted(tmp_path.glob("*.json")) == [p.with_suffix(".json") for p in paths[-3:]]
 
 
+def test_a_restart_applies_the_budget_a_killed_writer_left_unapplied(tmp_path: Path) -> None:
+    """Killed between a save and its pruning, a writer leaves one capture too many: the next
+    writer prunes on start (deterministic form of the kill test below)."""
+    paths = [writer(tmp_path, max_files=0).save(frame(i), T0 + i, {"i": i}) for i in range(6)]
+    w = writer(tmp_path, max_files=4)
+    assert w.captures() == paths[-4:]
+    assert sorted(tmp_path.glob("*.json")) == [p.with_suffix(".json") for p in paths[-4:]]
+
+
 def test_budget_max_mb_keeps_the_newest(tmp_path: Path) -> None:
     first = writer(tmp_path / "probe").save(frame(0), T0, {})
     one = first.stat().st_size + first.with_suffix(".json").stat().st_size
