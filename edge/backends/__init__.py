@@ -95,7 +95,7 @@ def load_classifier(
         from edge.backends.edgetpu import EdgeTpuClassifier as make_tpu
 
     # Shape/type errors are the user's to fix: check in-process (no delegate, no allocation).
-    check_model(make_interpreter(cfg.edgetpu_path, allocate=False), require_int8=True)
+    check_model(make_interpreter(cfg.edgetpu_path, allocate=False), True, cfg.edgetpu_path)
     cause = probe(cfg.edgetpu_path, cfg.device)
     if cause is None:
         try:

@@ -15,4 +15,5 @@ class CpuClassifier(TfliteClassifier):
 
     def __init__(self, model_path: Path, num_threads: int = 1) -> None:
         self.model_path = Path(model_path)
-        super().__init__(make_interpreter(self.model_path, num_threads=num_threads), name="cpu")
+        interp = make_interpreter(self.model_path, num_threads=num_threads)
+        super().__init__(interp, name="cpu", source=self.model_path)

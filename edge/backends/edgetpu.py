@@ -30,7 +30,7 @@ class EdgeTpuClassifier(TfliteClassifier):
 
     def __init__(self, model_path: Path, device: str = "") -> None:
         self.model_path = Path(model_path)
-        check_model(make_interpreter(self.model_path, allocate=False), require_int8=True)
+        check_model(make_interpreter(self.model_path, allocate=False), True, self.model_path)
         if b"edgetpu-custom-op" not in self.model_path.read_bytes():
             log.warning("%s is not compiled for the Edge TPU; it will run on the CPU", model_path)
         try:
@@ -38,4 +38,4 @@ class EdgeTpuClassifier(TfliteClassifier):
         except DELEGATE_ERRORS as exc:
             raise BackendUnavailable(f"no Edge TPU ({first_line(exc)})") from exc
         interp = make_interpreter(self.model_path, num_threads=1, delegates=[delegate])
-        super().__init__(interp, name="edgetpu", require_int8=True)
+        super().__init__(interp, name="edgetpu", require_int8=True, source=self.model_path)

@@ -69,19 +69,21 @@ def make_interpreter(
     return interp
 
 
-def check_model(interpreter: Any, require_int8: bool = False) -> None:
-    """Raise ModelError unless the I/O is (1, 48, 48, 1) in, 7 scores out (8-bit if required)."""
+def check_model(interpreter: Any, require_int8: bool = False, source: object = "model") -> None:
+    """Raise ModelError unless the I/O is (1, 48, 48, 1) in, 7 scores out (8-bit if required);
+    the message starts with ``source`` (the model's path)."""
     inp = interpreter.get_input_details()[0]
     out = interpreter.get_output_details()[0]
     shape = tuple(int(v) for v in inp["shape"])
     if shape != INPUT_SHAPE:
-        raise ModelError(f"model input is {shape}, expected {INPUT_SHAPE} (48x48 grey)")
+        raise ModelError(f"{source}: input is {shape}, expected {INPUT_SHAPE} (48x48 grey)")
     if int(np.prod(out["shape"])) != NUM_CLASSES:
-        raise ModelError(f"model output is {tuple(out['shape'])}, expected {NUM_CLASSES} scores")
+        shape = tuple(out["shape"])
+        raise ModelError(f"{source}: output is {shape}, expected {NUM_CLASSES} scores")
     in_dtype, out_dtype = np.dtype(inp["dtype"]), np.dtype(out["dtype"])
     if require_int8 and not (_is_8bit(in_dtype) and _is_8bit(out_dtype)):
         raise ModelError(
-            f"model is not 8-bit (input {in_dtype}, output {out_dtype}); "
+            f"{source}: not 8-bit (input {in_dtype}, output {out_dtype}); "
             "the Edge TPU needs a full-integer model compiled with edgetpu_compiler"
         )
 
@@ -99,12 +101,15 @@ class TfliteClassifier:
         interpreter: an allocated interpreter (see ``make_interpreter``).
         name: the backend name reported in logs and events ("cpu", "edgetpu").
         require_int8: reject models whose input/output is not 8-bit (Edge TPU).
+        source: the model's path, named in errors.
     """
 
-    def __init__(self, interpreter: Any, name: str, require_int8: bool = False) -> None:
+    def __init__(
+        self, interpreter: Any, name: str, require_int8: bool = False, source: object = "model"
+    ) -> None:
         self.name = name
         self._interp = interpreter
-        check_model(interpreter, require_int8)
+        check_model(interpreter, require_int8, source)
         self.input_details = interpreter.get_input_details()[0]
         self.output_details = interpreter.get_output_details()[0]
         self.input_dtype = np.dtype(self.input_details["dtype"])

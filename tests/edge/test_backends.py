@@ -91,7 +91,7 @@ def test_bad_models_are_rejected_with_the_reason(tmp_path):
         CpuClassifier(tmp_path / "missing.tflite")
     with pytest.raises(ModelError, match="cannot load model"):
         CpuClassifier(corrupt)
-    with pytest.raises(ModelError, match=r"input is \(1, 64, 64, 3\)"):
+    with pytest.raises(ModelError, match=r"wrong_shape_int8.tflite: input is \(1, 64, 64, 3\)"):
         CpuClassifier(DATA / "wrong_shape_int8.tflite")
     cfg = ModelConfig(path=DATA / "float32.tflite", edgetpu_path=DATA / "float32.tflite")
     with pytest.raises(ModelError, match="not 8-bit"):
