@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import cv2
 import numpy as np
 
 from bench.score import ClipScore, timing_summary, truth_faces
+from edge.bench import machine_info  # the same machine fields as ours, beside each run
 
 
 def load_clip(clip: Path) -> tuple[list[np.ndarray], dict]:
@@ -42,21 +41,6 @@ def load_clip(clip: Path) -> tuple[list[np.ndarray], dict]:
     if len(frames) != len(truth["frames"]):
         raise SystemExit(f"{clip}: {len(frames)} frames but truth for {len(truth['frames'])}")
     return frames, truth
-
-
-def cpu_governor() -> str:
-    path = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
-    return path.read_text().strip() if path.exists() else "unknown"
-
-
-def machine_info() -> dict[str, object]:
-    return {
-        "machine": platform.node(),
-        "cpu": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "load1": round(os.getloadavg()[0], 2),
-        "governor": cpu_governor(),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,23 +18,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from edge.bench import SPEED_FLAGS, cpu_flags
 from edge.cliargs import OneLineParser, positive_int
-
-SPEED_FLAGS = ("avx2", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
-
-
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, bool]:
-    """Which of ``SPEED_FLAGS`` the CPU reports (x86 ``flags`` or Arm ``Features``)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return {}
-    words: set[str] = set()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("flags", "Features"):
-            words.update(value.split())
-    return {flag: flag in words for flag in SPEED_FLAGS}
 
 
 def alternate(models: list[Path], runs: int, rounds: int, threads: int) -> list[dict]:

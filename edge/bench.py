@@ -96,15 +96,36 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def machine_info() -> dict[str, Any]:
-    """Host, CPU model, governor, load, and the versions that matter to the figures."""
-    cpu = platform.processor() or platform.machine()
+SPEED_FLAGS = ("avx2", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
+
+
+def _cpuinfo(path: Path = Path("/proc/cpuinfo")) -> str:
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.split(":")[0].strip() in ("model name", "Model"):
-                cpu = line.split(":", 1)[1].strip()
+        return path.read_text()
     except OSError:
-        pass
+        return ""
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, bool]:
+    """Which of ``SPEED_FLAGS`` (what decides int8 speed) the CPU reports: x86 ``flags`` or
+    Arm ``Features``; {} when there is no cpuinfo."""
+    text = _cpuinfo(cpuinfo)
+    if not text:
+        return {}
+    words: set[str] = set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            words.update(value.split())
+    return {flag: flag in words for flag in SPEED_FLAGS}
+
+
+def machine_info() -> dict[str, Any]:
+    """Host, CPU model and speed flags, governor, load, and the versions behind the figures."""
+    cpu = platform.processor() or platform.machine()
+    for line in _cpuinfo().splitlines():
+        if line.split(":")[0].strip() in ("model name", "Model"):
+            cpu = line.split(":", 1)[1].strip()
     governor = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
     runtime = next(
         (f"{d} {v}" for d in ("ai-edge-litert", "tflite-runtime") if (v := _version(d))), None
@@ -112,6 +133,7 @@ def machine_info() -> dict[str, Any]:
     return {
         "machine": platform.node(),
         "cpu": cpu,
+        "cpu_flags": [flag for flag, on in cpu_flags().items() if on],
         "arch": platform.machine(),
         "cpus": os.cpu_count(),
         "load1": round(os.getloadavg()[0], 2),
