@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
-import os
+import io
 from collections.abc import Callable
 from pathlib import Path
 
+from edge.fsio import write_atomic
 from train.evaluate import save_figure
 from train.fit import OPTIMIZERS, FitConfig, fit, read_history, read_state
 
@@ -43,39 +44,34 @@ def sweep_lr(
     runs = []
     for lr in lrs:
         run_dir = out / f"lr-{lr:g}"
-        fit(make_config(lr, run_dir), resume=resume and bool(read_state(run_dir)), verbose=2)
-        state = read_state(run_dir)
+        state = fit(
+            make_config(lr, run_dir), resume=resume and bool(read_state(run_dir)), verbose=2
+        )
         best_val, epochs = state["best_val_accuracy"], state["epochs_done"]
         runs.append({"lr": lr, "best_val_accuracy": best_val, "epochs": epochs})
     best = max(runs, key=lambda r: r["best_val_accuracy"])  # max keeps the first of equals
-    tmp = out / "sweep.csv.tmp"
-    with tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["lr", "best_val_accuracy", "epochs"])
-        writer.writeheader()
-        writer.writerows(runs)
-    os.replace(tmp, out / "sweep.csv")
+    header = ["lr", "best_val_accuracy", "epochs"]
+    _write_rows(out / "sweep.csv", header, [[r[k] for k in header] for r in runs])
     return {"best_lr": best["lr"], "best_val_accuracy": best["best_val_accuracy"], "runs": runs}
 
 
 def _write_csv(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["optimizer", "epoch", "accuracy", "val_accuracy", "loss", "val_loss"])
-        for name, rows in curves.items():
-            for row in rows:
-                writer.writerow(
-                    [
-                        name,
-                        int(row["epoch"]) + 1,
-                        row["accuracy"],
-                        row["val_accuracy"],
-                        row["loss"],
-                        row["val_loss"],
-                    ]
-                )
-    os.replace(tmp, path)
-    return path
+    header = ["optimizer", "epoch", "accuracy", "val_accuracy", "loss", "val_loss"]
+    rows = [
+        [name, int(r["epoch"]) + 1, r["accuracy"], r["val_accuracy"], r["loss"], r["val_loss"]]
+        for name, history in curves.items()
+        for r in history
+    ]
+    return _write_rows(path, header, rows)
+
+
+def _write_rows(path: Path, header: list[str], rows: list[list]) -> Path:
+    """A CSV written whole or not at all (``edge.fsio.write_atomic``)."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return write_atomic(path, text.getvalue())
 
 
 def _plot(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
