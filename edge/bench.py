@@ -109,7 +109,10 @@ def _cpuinfo(path: Path = Path("/proc/cpuinfo")) -> str:
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, bool]:
     """Which of ``SPEED_FLAGS`` (what decides int8 speed) the CPU reports: x86 ``flags`` or
     Arm ``Features``; {} when there is no cpuinfo."""
-    text = _cpuinfo(cpuinfo)
+    return _flags(_cpuinfo(cpuinfo))
+
+
+def _flags(text: str) -> dict[str, bool]:
     if not text:
         return {}
     words: set[str] = set()
@@ -123,7 +126,8 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, bool]:
 def machine_info() -> dict[str, Any]:
     """Host, CPU model and speed flags, governor, load, and the versions behind the figures."""
     cpu = platform.processor() or platform.machine()
-    for line in _cpuinfo().splitlines():
+    cpuinfo = _cpuinfo()
+    for line in cpuinfo.splitlines():
         if line.split(":")[0].strip() in ("model name", "Model"):
             cpu = line.split(":", 1)[1].strip()
     governor = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
@@ -133,7 +137,7 @@ def machine_info() -> dict[str, Any]:
     return {
         "machine": platform.node(),
         "cpu": cpu,
-        "cpu_flags": [flag for flag, on in cpu_flags().items() if on],
+        "cpu_flags": [flag for flag, on in _flags(cpuinfo).items() if on],
         "arch": platform.machine(),
         "cpus": os.cpu_count(),
         "load1": round(os.getloadavg()[0], 2),
