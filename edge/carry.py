@@ -16,8 +16,11 @@ A tracked face found again with another look (its match had dropped) is confirme
 established faces that still match are ``known``: Haar may find them on weaker evidence.
 A tracked face that a Haar run misses but that still matches its reference is kept, for up
 to ``max_coast`` consecutive runs that looked at it (Haar misses blurred and rotated faces now
-and then). The reference is always the crop Haar confirmed, never the previous frame's, so a
-box left on the background after a face slid or faded away cannot match itself into staying.
+and then), and Haar looks for it again on the next frame, in its window: a box left where a
+face faded out, whose reference was taken mid-fade, matches the wall behind it, and must not
+be carried to the next full scan. The reference is always the crop Haar confirmed, never the
+previous frame's, so a box left on the background after a face slid or faded away cannot match
+itself into staying.
 
 Arrivals are watched for as cheaply: a 1/``CELL`` thumbnail of the frame is compared with the
 one from when Haar last looked there, away from the carried faces (half a side around each);
@@ -207,9 +210,10 @@ class BoxCarry:
         ]
 
     def _doubtful(self, face: Carried, f: Followed) -> bool:
-        """Whether Haar must look for this face now: its match dropped, or it is new and was
-        not yet found again on each of the ``confirm`` frames after the first."""
-        return f.score < self.min_match or face.unproven > 0
+        """Whether Haar must look for this face now: its match dropped, the last Haar run that
+        looked at it missed it, or it is new and was not yet found again on each of the
+        ``confirm`` frames after the first."""
+        return f.score < self.min_match or face.missed > 0 or face.unproven > 0
 
     def _unproven(self, box: Box, followed: Sequence[Followed]) -> int:
         """For a face Haar found: the frames it must still be found on, ``confirm`` unless it

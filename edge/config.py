@@ -96,8 +96,11 @@ class FacesConfig:
     window_scans: bool = True  # ...only around the changed cells / lost faces (False: all)
     confirm_frames: int = 2  # a new face must be found again on each of the next N frames
     scale_factor: float = 1.1
-    min_neighbors: int = 8  # Haar's agreeing detections for a new face...
-    known_neighbors: int = 5  # ...and for a tracked one found again (at most min_neighbors)
+    full_scale_factor: float = 1.1  # the periodic whole-frame scans' pyramid step
+    min_neighbors: int = 4  # Haar's agreeing detections for a new face...
+    known_neighbors: int = 3  # ...and for a tracked one found again (at most min_neighbors)
+    verify_cascade: str = "haarcascade_frontalface_alt2.xml"  # a new face found by it too...
+    verify_neighbors: int = 3  # ...with this many agreeing detections ("" above: no check)
     min_size: int = 36  # at detect_width 480: a 48 px face in a 640 px frame
     max_faces: int = 8
     # Crop geometry measured with `python -m edge.tools.measure_margin <fer2013>/val --limit 300`
@@ -115,8 +118,10 @@ class FacesConfig:
         _check(0 <= self.arrival_change <= 255, "faces.arrival_change", "in [0, 255] (0: off)")
         _check(-1 <= self.carry_min_match <= 1, "faces.carry_min_match", "in [-1, 1]")
         _check(1.01 <= self.scale_factor <= 2.0, "faces.scale_factor", "in [1.01, 2.0]")
+        _check(1.01 <= self.full_scale_factor <= 2.0, "faces.full_scale_factor", "in [1.01, 2.0]")
         _check(0 <= self.min_neighbors <= 50, "faces.min_neighbors", "in [0, 50]")
         _check(0 <= self.known_neighbors <= 50, "faces.known_neighbors", "in [0, 50]")
+        _check(2 <= self.verify_neighbors <= 50, "faces.verify_neighbors", "in [2, 50]")
         _check(self.min_size >= 8, "faces.min_size", ">= 8")
         _check(self.max_faces >= 1, "faces.max_faces", ">= 1")
         _check(-0.2 <= self.crop_margin <= 1.0, "faces.crop_margin", "in [-0.2, 1.0]")

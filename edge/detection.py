@@ -37,4 +37,7 @@ def load_detector(cfg: FacesConfig) -> FaceDetector:
         cfg.min_size,
         cfg.max_faces,
         cfg.known_neighbors,
+        cfg.verify_cascade,
+        cfg.verify_neighbors,
+        cfg.full_scale_factor,
     )

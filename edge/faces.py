@@ -17,21 +17,33 @@ from edge.types import Box
 log = logging.getLogger(__name__)
 
 CASCADE_NAME = "haarcascade_frontalface_default.xml"
+VERIFY_NAME = "haarcascade_frontalface_alt2.xml"  # trained apart: other false positives
 APT_CASCADE_DIR = Path("/usr/share/opencv4/haarcascades")  # Debian/RPi OS python3-opencv
 
 
-def find_cascade(configured: str = "") -> Path:
-    """The cascade file: the configured one, else pip opencv's cv2.data, else the apt path."""
-    if configured:
+def find_cascade(configured: str = "", key: str = "faces.cascade") -> Path:
+    """The cascade file: ``configured`` if it is a path; a bare file name (or "" for the
+    default cascade) is looked for in pip opencv's cv2.data, then in the apt directory."""
+    name = configured or CASCADE_NAME
+    if configured and Path(configured).name != configured:
         candidates = [Path(configured)]
     else:
         pip_dir = getattr(getattr(cv2, "data", None), "haarcascades", "")
-        candidates = [Path(pip_dir) / CASCADE_NAME] if pip_dir else []
-        candidates.append(APT_CASCADE_DIR / CASCADE_NAME)
+        candidates = [Path(pip_dir) / name] if pip_dir else []
+        candidates.append(APT_CASCADE_DIR / name)
     for path in candidates:
         if path.is_file():
             return path
-    raise ConfigError(f"faces.cascade: no Haar cascade at {', '.join(map(str, candidates))}")
+    raise ConfigError(f"{key}: no Haar cascade at {', '.join(map(str, candidates))}")
+
+
+def load_cascade(configured: str, key: str) -> cv2.CascadeClassifier:
+    path = find_cascade(configured, key)
+    cascade = cv2.CascadeClassifier(str(path))
+    if cascade.empty():
+        raise ConfigError(f"{key}: cannot load Haar cascade {path}")
+    log.debug("%s: %s", key, path)
+    return cascade
 
 
 class HaarFaceDetector:
@@ -40,6 +52,13 @@ class HaarFaceDetector:
 
     A face needs ``min_neighbors`` (Haar's agreeing detections) to be new, and only
     ``known_neighbors`` where it overlaps a ``known`` box (a tracked face, found again).
+    A new face must also be found by a second cascade (``verify``, a file name or path; ""
+    for none) at about the same place and size, with ``verify_neighbors`` agreeing detections:
+    the two cascades were trained apart and rarely take the same patch of wall for a face, so
+    the first may ask for fewer neighbours (more faces found) without more phantoms.
+    A scan of the whole image steps its pyramid by ``full_scale_factor`` (default:
+    ``scale_factor``): the pipeline's periodic full scans are a safety net that a coarser
+    step makes cheaper, while the windows around changes and lost faces keep the fine one.
     """
 
     def __init__(
@@ -50,17 +69,19 @@ class HaarFaceDetector:
         min_size: int = 24,
         max_faces: int = 8,
         known_neighbors: int | None = None,
+        verify: str = "",
+        verify_neighbors: int = 3,
+        full_scale_factor: float | None = None,
     ) -> None:
-        path = find_cascade(cascade)
-        self._cascade = cv2.CascadeClassifier(str(path))
-        if self._cascade.empty():
-            raise ConfigError(f"faces.cascade: cannot load Haar cascade {path}")
+        self._cascade = load_cascade(cascade, "faces.cascade")
+        self._verifier = load_cascade(verify, "faces.verify_cascade") if verify else None
+        self.verify_neighbors = verify_neighbors
         self.scale_factor = scale_factor
+        self.full_scale_factor = full_scale_factor or scale_factor
         self.min_neighbors = min_neighbors
         self.known_neighbors = min(min_neighbors, known_neighbors or min_neighbors)
         self.min_size = (min_size, min_size)
         self.max_faces = max_faces
-        log.debug("Haar cascade %s", path)
 
     def detect(
         self, grey: np.ndarray, window: Box | None = None, known: Sequence[Box] = ()
@@ -68,13 +89,12 @@ class HaarFaceDetector:
         """Faces in a 2-D uint8 image, at most ``max_faces``, largest first; with ``window``
         (inside the image) only those wholly inside it, still in the image's pixels."""
         x, y = (window.x, window.y) if window else (0, 0)
-        if window:
-            grey = grey[y : y + window.h, x : x + window.w]
-        if min(grey.shape[:2]) < self.min_size[0]:
+        part = grey[y : y + window.h, x : x + window.w] if window else grey
+        if min(part.shape[:2]) < self.min_size[0]:
             return []
         found, counts = self._cascade.detectMultiScale2(
-            grey,
-            scaleFactor=self.scale_factor,
+            part,
+            scaleFactor=self.scale_factor if window else self.full_scale_factor,
             minNeighbors=self.known_neighbors if known else self.min_neighbors,
             minSize=self.min_size,
         )
@@ -82,7 +102,8 @@ class HaarFaceDetector:
         boxes = [  # OpenCV keeps a group of more than minNeighbors detections
             b
             for b, n in zip(boxes, counts, strict=True)
-            if n > self.min_neighbors or any(iou(b, k) >= KNOWN_IOU for k in known)
+            if any(iou(b, k) >= KNOWN_IOU for k in known)
+            or (n > self.min_neighbors and self.verified(grey, b))
         ]
         boxes.sort(key=lambda b: b.w * b.h, reverse=True)
         kept: list[Box] = []
@@ -91,6 +112,29 @@ class HaarFaceDetector:
                 kept.append(box)
         return kept[: self.max_faces]
 
+    def verified(self, grey: np.ndarray, box: Box) -> bool:
+        """Whether the second cascade finds a face at ``box`` too (always, without one): in
+        ``box`` grown by a quarter of its side, sizes 0.6-1.6x its side, with at least
+        ``verify_neighbors`` agreeing detections, overlapping it by ``VERIFY_IOU``."""
+        if self._verifier is None:
+            return True
+        pad = box.w // 4
+        x0, y0 = max(box.x - pad, 0), max(box.y - pad, 0)
+        part = grey[y0 : box.y + box.h + pad, x0 : box.x + box.w + pad]
+        found, counts = self._verifier.detectMultiScale2(
+            part,
+            scaleFactor=self.scale_factor,
+            minNeighbors=max(self.verify_neighbors - 1, 1),
+            minSize=(int(0.6 * box.w), int(0.6 * box.h)),
+            maxSize=(int(1.6 * box.w) + 1, int(1.6 * box.h) + 1),
+        )
+        return any(
+            n >= self.verify_neighbors
+            and iou(Box(int(bx) + x0, int(by) + y0, int(bw), int(bh)), box) >= VERIFY_IOU
+            for (bx, by, bw, bh), n in zip(found, counts, strict=True)
+        )
+
 
 KNOWN_IOU = 0.3  # a box overlapping a known face this much is that face, found again
 NESTED = 0.5  # a box with this much of its area inside a larger box is dropped
+VERIFY_IOU = 0.4  # the second cascade's box must overlap the first's this much

@@ -50,12 +50,21 @@ def test_a_face_that_leaves_is_dropped_on_that_frame():
     assert haar.windows[0] is None and haar.windows[1] is not None and haar.calls == 2
 
 
-def test_a_haar_miss_is_bridged_once_while_the_crop_matches():
+def test_a_haar_miss_is_bridged_once_while_the_crop_matches_and_looked_at_next_frame():
     haar = FakeFaces([[BOX], [], []])  # found once, then missed by every later run
-    pipe = pipeline(haar, detect_every=2, max_coast=1)
+    pipe = pipeline(haar, detect_every=4, max_coast=1)
     results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(6)]
-    # Haar on 0 (found), 2 (missed: bridged), 4 (missed again: dropped, and Haar each frame)
-    assert [len(r.faces) for r in results] == [1, 1, 1, 1, 0, 0]
+    # Haar on 0 (found), 4 (full scan, missed: bridged), 5 (in its window: missed again, dropped)
+    assert [len(r.faces) for r in results] == [1, 1, 1, 1, 1, 0]
+    assert haar.calls == 3 and haar.windows[1] is None and haar.windows[2] is not None
+
+
+def test_a_bridged_face_found_again_next_frame_is_carried_on():
+    haar = FakeFaces([[BOX], [], [BOX]])  # found, missed once (blur), found in its window
+    pipe = pipeline(haar, detect_every=4, max_coast=1)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(8)]
+    assert [len(r.faces) for r in results] == [1] * 8
+    assert haar.calls == 3  # 0, 4 (missed), 5 (found again), then carried until the scan on 8
 
 
 def test_no_bridging_when_max_coast_is_0():

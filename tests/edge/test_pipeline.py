@@ -181,11 +181,22 @@ def test_watchdog_pings_only_when_watchdog_pid_is_ours(tmp_path):
 def test_load_detector_passes_every_faces_key():
     from edge.detection import load_detector
 
-    cfg = FacesConfig(scale_factor=1.2, min_neighbors=3, min_size=40, max_faces=2)
+    cfg = FacesConfig(
+        scale_factor=1.2,
+        full_scale_factor=1.3,
+        min_neighbors=3,
+        known_neighbors=2,
+        min_size=40,
+        max_faces=2,
+        verify_neighbors=4,
+    )
     detector = load_detector(cfg)
     assert isinstance(detector, HaarFaceDetector)
-    got = (detector.scale_factor, detector.min_neighbors, detector.min_size, detector.max_faces)
-    assert got == (1.2, 3, (40, 40), 2)
+    got = (detector.scale_factor, detector.full_scale_factor, detector.min_neighbors)
+    assert got == (1.2, 1.3, 3)
+    assert (detector.known_neighbors, detector.min_size, detector.max_faces) == (2, (40, 40), 2)
+    assert detector.verify_neighbors == 4 and detector._verifier is not None
+    assert load_detector(FacesConfig(verify_cascade=""))._verifier is None
 
 
 def test_run_stats_count_tracks_without_keeping_their_ids():

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
+from edge.errors import ConfigError
 from edge.faces import HaarFaceDetector
 from edge.scan import changed_regions, clip, grow, merge, to_detection
 from edge.tracking import iou
@@ -75,3 +77,25 @@ def test_a_weak_face_is_found_only_where_a_tracked_face_is(head_bgr):
     [found] = haar.detect(grey, known=[Box(250, 100, 110, 110)])
     assert iou(found, Box(250, 100, 110, 110)) > 0.7
     assert HaarFaceDetector(min_neighbors=8).detect(grey, known=[found]) == []  # default: 8
+
+
+def test_a_new_face_must_be_found_by_the_second_cascade_too(head_bgr):
+    grey = grey_with_head(head_bgr, 200, 50)
+    [face] = HaarFaceDetector(verify="haarcascade_frontalface_alt2.xml").detect(grey)
+    assert iou(face, HaarFaceDetector().detect(grey)[0]) == 1.0  # verified: kept as found
+    # a "second cascade" that never sees a whole face (eyes only, all under 0.6x the box)
+    eyes = HaarFaceDetector(verify="haarcascade_eye.xml")
+    assert eyes.detect(grey) == []
+    [known] = eyes.detect(grey, known=[face])  # a tracked face needs no second look
+    assert iou(known, face) == 1.0
+    assert eyes.verified(grey, face) is False
+    assert HaarFaceDetector(verify="haarcascade_frontalface_alt2.xml").verified(grey, face)
+
+
+def test_the_second_look_is_off_with_no_cascade_and_a_missing_one_is_named(head_bgr, tmp_path):
+    grey = grey_with_head(head_bgr, 200, 50)
+    assert HaarFaceDetector(verify="").verified(grey, Box(0, 0, 50, 50))  # no check: all pass
+    with pytest.raises(ConfigError, match=r"faces\.verify_cascade: no Haar cascade at .*nope"):
+        HaarFaceDetector(verify="nope.xml")
+    with pytest.raises(ConfigError, match=r"faces\.verify_cascade: no Haar cascade at .*gone"):
+        HaarFaceDetector(verify=str(tmp_path / "gone.xml"))
