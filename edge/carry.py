@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 
 from edge.preprocess import crop_face
-from edge.scan import Scan, changed_regions, clip, grow, inside, merge
+from edge.scan import Scan, changed_regions, clip, grow, inside, merge_sized, sides_near
 from edge.tracking import iou
 from edge.types import Box
 
@@ -54,6 +54,7 @@ MIN_WINDOW = 6 * CELL  # ...to at least this side (source pixels)
 FULL_AREA = 0.75  # windows covering more of the frame than this: one full-frame scan instead
 IN_FRAME = 0.5  # a carried face with less of its box inside the frame has left: dropped
 CHECKED = 0.9  # a face with this much of its box in a scanned window was checked there
+SIDES = 1.5  # a face is looked for again at 1/SIDES..SIDES x its side (an arrival: any side)
 
 
 @dataclass
@@ -116,18 +117,23 @@ class BoxCarry:
 
     def scan(self, image: np.ndarray, followed: Sequence[Followed]) -> Scan:
         """Where Haar looks in this frame (source pixels): the whole frame when due; else a
-        window around each face whose match dropped and around each group of changed cells
-        (the whole frame without window scans, or when the windows cover most of it)."""
+        window around each face whose match dropped (for faces of about its side) and around
+        each group of changed cells (any side); the whole frame without window scans, or when
+        the windows cover most of it."""
         h, w = image.shape[:2]
         pairs = zip(self.faces, followed, strict=True)
-        lost = [grow(f.region, LOST_GROW) for face, f in pairs if self._doubtful(face, f)]
-        wanted = lost + self.arrivals(image, followed)
+        lost = [
+            (grow(f.region, LOST_GROW), sides_near(f.box.w, SIDES))
+            for face, f in pairs
+            if self._doubtful(face, f)
+        ]
+        wanted = lost + [(b, None) for b in self.arrivals(image, followed)]
         if self.due() or (wanted and not self.windowed):
             return Scan(full=True, windows=[Box(0, 0, w, h)])
-        windows = [c for b in merge(wanted) if (c := clip(b, w, h))]
-        if sum(b.w * b.h for b in windows) > FULL_AREA * w * h:
+        windows = [(c, s) for b, s in merge_sized(wanted) if (c := clip(b, w, h))]
+        if sum(b.w * b.h for b, _ in windows) > FULL_AREA * w * h:
             return Scan(full=True, windows=[Box(0, 0, w, h)])
-        return Scan(windows=windows)
+        return Scan(windows=[b for b, _ in windows], sides=[s for _, s in windows])
 
     def arrivals(self, image: np.ndarray, followed: Sequence[Followed]) -> list[Box]:
         """Windows around what changed, since the last full scan, away from the carried

@@ -3,9 +3,11 @@
 Anything with ``detect(grey, window=None, known=()) -> list[Box]`` is a detector (fakes need no
 inheritance): boxes in the grey image's pixels, largest first; ``window`` limits the search to a
 part of the image; ``known`` holds the boxes of faces already tracked (a detector may accept
-weaker evidence there, see ``faces.known_neighbors``). The Haar cascade (``edge/faces.py``) is
-the first one. ``load_detector`` builds it from ``[faces]``: the pipeline, ``selftest`` and
-``bench/web_load.py`` all call it, so every ``[faces]`` detection key reaches every detector.
+weaker evidence there, see ``faces.known_neighbors``); ``sides`` (min, max), where given,
+limits the search to faces of those sides (a face looked for again where it was). The Haar
+cascade (``edge/faces.py``) is the first one. ``load_detector`` builds it from ``[faces]``: the
+pipeline, ``selftest`` and ``bench/web_load.py`` all call it, so every ``[faces]`` detection
+key reaches every detector.
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ class FaceDetector(Protocol):
     """Faces in a 2-D uint8 grey image, largest first."""
 
     def detect(
-        self, grey: np.ndarray, window: Box | None = None, known: Sequence[Box] = ()
+        self,
+        grey: np.ndarray,
+        window: Box | None = None,
+        known: Sequence[Box] = (),
+        sides: tuple[int, int] | None = None,
     ) -> list[Box]: ...
 
 

@@ -84,19 +84,27 @@ class HaarFaceDetector:
         self.max_faces = max_faces
 
     def detect(
-        self, grey: np.ndarray, window: Box | None = None, known: Sequence[Box] = ()
+        self,
+        grey: np.ndarray,
+        window: Box | None = None,
+        known: Sequence[Box] = (),
+        sides: tuple[int, int] | None = None,
     ) -> list[Box]:
         """Faces in a 2-D uint8 image, at most ``max_faces``, largest first; with ``window``
-        (inside the image) only those wholly inside it, still in the image's pixels."""
+        (inside the image) only those wholly inside it, still in the image's pixels; with
+        ``sides`` only those with sides in that range (never below ``min_size``)."""
         x, y = (window.x, window.y) if window else (0, 0)
         part = grey[y : y + window.h, x : x + window.w] if window else grey
-        if min(part.shape[:2]) < self.min_size[0]:
+        low = max(self.min_size[0], sides[0]) if sides else self.min_size[0]
+        high = sides[1] if sides else 0
+        if min(part.shape[:2]) < low or (sides and high < low):
             return []
         found, counts = self._cascade.detectMultiScale2(
             part,
             scaleFactor=self.scale_factor if window else self.full_scale_factor,
             minNeighbors=self.known_neighbors if known else self.min_neighbors,
-            minSize=self.min_size,
+            minSize=(low, low),
+            maxSize=(high, high),
         )
         boxes = [Box(int(bx) + x, int(by) + y, int(w), int(h)) for bx, by, w, h in found]
         boxes = [  # OpenCV keeps a group of more than minNeighbors detections

@@ -9,6 +9,7 @@ injectable, so tests don't sleep.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import Counter
@@ -121,8 +122,15 @@ class Pipeline:
         if scan.full:
             return [b.scaled(factor) for b in self.detector.detect(grey, None, known)]
         h, w = grey.shape[:2]
-        windows = [c for b in scan.windows if (c := to_detection(b, factor, w, h))]
-        return [b.scaled(factor) for c in windows for b in self.detector.detect(grey, c, known)]
+        found = []
+        for i, box in enumerate(scan.windows):
+            if (c := to_detection(box, factor, w, h)) is None:
+                continue
+            sides = scan.sides_of(i)
+            if sides is not None:
+                sides = (int(sides[0] / factor), math.ceil(sides[1] / factor))
+            found += [b.scaled(factor) for b in self.detector.detect(grey, c, known, sides)]
+        return found
 
 
 @dataclass

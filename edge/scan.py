@@ -19,13 +19,20 @@ import numpy as np
 
 from edge.types import Box
 
+Sides = tuple[int, int] | None  # the face sides (min, max) a window is searched for; None: any
+
 
 @dataclass(frozen=True)
 class Scan:
-    """This frame's Haar run: ``full`` (the whole frame), else ``windows`` (none: no run)."""
+    """This frame's Haar run: ``full`` (the whole frame), else ``windows`` (none: no run);
+    ``sides[i]``, where given, limits window i to faces of those sides (source pixels)."""
 
     full: bool = False
     windows: list[Box] = field(default_factory=list)
+    sides: list[Sides] = field(default_factory=list)
+
+    def sides_of(self, i: int) -> Sides:
+        return self.sides[i] if i < len(self.sides) else None
 
     @property
     def kind(self) -> str:
@@ -59,19 +66,33 @@ def union(a: Box, b: Box) -> Box:
 def merge(boxes: Sequence[Box]) -> list[Box]:
     """Overlapping boxes joined into their bounding box, until none overlap (so a face seen
     in two windows is found once, in their union)."""
-    out = list(boxes)
+    return [b for b, _ in merge_sized([(b, None) for b in boxes])]
+
+
+def merge_sized(windows: Sequence[tuple[Box, Sides]]) -> list[tuple[Box, Sides]]:
+    """``merge`` for windows with the face sides each is searched for: a joined window
+    searches for the sides of both (any size if either searched for any)."""
+    out = list(windows)
     joined = True
     while joined:
         joined = False
         for i in range(len(out)):
             for j in range(i + 1, len(out)):
-                if overlap(out[i], out[j]):
-                    out[i] = union(out[i], out.pop(j))
+                if overlap(out[i][0], out[j][0]):
+                    (a, sa), (b, sb) = out[i], out.pop(j)
+                    both = (min(sa[0], sb[0]), max(sa[1], sb[1])) if sa and sb else None
+                    out[i] = (union(a, b), both)
                     joined = True
                     break
             if joined:
                 break
     return out
+
+
+def sides_near(side: int, by: float) -> tuple[int, int]:
+    """The face sides from ``side / by`` to ``side * by``: where a face of that side is looked
+    for again (Haar's cost is mostly in the small scales a window search can skip)."""
+    return round(side / by), round(side * by)
 
 
 def inside(small: Box, big: Box) -> float:

@@ -48,6 +48,7 @@ def test_a_face_that_leaves_is_dropped_on_that_frame():
     # frame 0 (whole frame), frame 3 where the crop changed: around the face only; frame 4:
     # nothing tracked and nothing changed since Haar looked there, so no run
     assert haar.windows[0] is None and haar.windows[1] is not None and haar.calls == 2
+    assert haar.sides == [None, (40, 90)]  # looked for at its own side (60), 1/1.5x to 1.5x
 
 
 def test_a_haar_miss_is_bridged_once_while_the_crop_matches_and_looked_at_next_frame():
@@ -103,7 +104,7 @@ class SeeingFaces:
     def __init__(self) -> None:
         self.calls = 0
 
-    def detect(self, grey: np.ndarray, window: Box | None = None, known=()) -> list[Box]:
+    def detect(self, grey: np.ndarray, window: Box | None = None, known=(), sides=None) -> list:
         self.calls += 1
         region = grey[BOX.y : BOX.y + BOX.h].astype(np.float32) - WALL[BOX.y : BOX.y + BOX.h]
         cols = np.flatnonzero(np.abs(region).mean(axis=0) > 4)
@@ -144,7 +145,7 @@ def test_a_face_arriving_between_haar_runs_is_found_on_arrival():
             self.calls = 0
             self.windows: list[Box | None] = []
 
-        def detect(self, grey: np.ndarray, window: Box | None = None, known=()) -> list[Box]:
+        def detect(self, grey: np.ndarray, window: Box | None = None, known=(), sides=None) -> list:
             self.calls += 1
             self.windows.append(window)
             diff = np.abs(grey.astype(np.float32) - WALL)
@@ -191,7 +192,7 @@ class WideSeeing:
     def __init__(self) -> None:
         self.windows: list[Box | None] = []
 
-    def detect(self, grey: np.ndarray, window: Box | None = None, known=()) -> list[Box]:
+    def detect(self, grey: np.ndarray, window: Box | None = None, known=(), sides=None) -> list:
         self.windows.append(window)
         diff = np.abs(grey.astype(np.float32) - WIDE)
         seen = [b for b in (A, NEAR, FAR) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 20]

@@ -8,7 +8,7 @@ import pytest
 
 from edge.errors import ConfigError
 from edge.faces import HaarFaceDetector
-from edge.scan import changed_regions, clip, grow, merge, to_detection
+from edge.scan import changed_regions, clip, grow, merge, merge_sized, sides_near, to_detection
 from edge.tracking import iou
 from edge.types import Box
 
@@ -26,6 +26,16 @@ def test_clip_cuts_to_the_image_or_gives_none():
 def test_merge_joins_overlapping_windows_transitively_and_keeps_apart_ones():
     a, b, c, far = Box(0, 0, 10, 10), Box(8, 0, 10, 10), Box(16, 5, 10, 10), Box(50, 50, 5, 5)
     assert sorted(merge([a, far, c, b])) == sorted([Box(0, 0, 26, 15), far])
+
+
+def test_merged_windows_search_for_the_sides_of_both_or_any():
+    a, b, c = Box(0, 0, 10, 10), Box(8, 0, 10, 10), Box(40, 40, 10, 10)
+    assert merge_sized([(a, (10, 20)), (b, (15, 30))]) == [(Box(0, 0, 18, 10), (10, 30))]
+    assert merge_sized([(a, (10, 20)), (b, None), (c, (5, 6))]) == [
+        (Box(0, 0, 18, 10), None),
+        (c, (5, 6)),
+    ]
+    assert sides_near(60, 1.5) == (40, 90)
 
 
 def test_changed_regions_group_near_cells_and_scale_to_pixels():
@@ -63,6 +73,18 @@ def test_haar_does_not_find_a_face_the_window_cuts_through(head_bgr):
     cut = Box(0, 0, whole.x + whole.w // 2, 360)  # the window ends mid-face
     assert HaarFaceDetector().detect(grey, cut) == []
     assert HaarFaceDetector().detect(grey, Box(0, 0, 20, 20)) == []  # smaller than min_size
+
+
+def test_haar_with_sides_finds_only_faces_of_those_sides(head_bgr):
+    grey = grey_with_head(head_bgr, 200, 50)
+    haar = HaarFaceDetector()
+    [face] = haar.detect(grey)
+    near = sides_near(face.w, 1.5)
+    assert [iou(b, face) > 0.8 for b in haar.detect(grey, Box(150, 20, 260, 250), (), near)] == [
+        True
+    ]
+    assert haar.detect(grey, None, (), (2 * face.w, 3 * face.w)) == []  # larger faces only
+    assert haar.detect(grey, None, (), (10, face.w // 2)) == []  # smaller faces only
 
 
 def test_a_weak_face_is_found_only_where_a_tracked_face_is(head_bgr):
