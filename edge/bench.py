@@ -11,7 +11,8 @@ are processed but not timed. Stages, per frame unless noted:
     postprocess  tracking + sinks (the events line)
 
 ``frame_ms`` is the whole frame, read to sinks; ``fps`` = timed frames / their wall time;
-``haar_scans`` counts the timed frames by Haar scan (full frame, windows only, none).
+``haar_scans`` counts the timed frames by Haar scan (full frame, the periodic scan limited to
+what changed, windows only, none).
 ``model_only`` times ``classify`` alone on random faces (pycoral's benchmark habit: fixed seed,
 warm-up excluded). With ``--truth`` the frames are scored by ``edge.scoring``; ``--preload`` and
 ``--loop`` read through ``edge.sources.memory``. Results are plain dicts;
@@ -232,7 +233,7 @@ def bench_pipeline(
         "cpu_pct": round(100.0 * cpu / wall, 1),
         "cpu_ms_per_frame": round(1000.0 * cpu / timed, 3),  # all threads: load-independent
         "stages": stages,
-        "haar_scans": {k: pipeline.scans[k] for k in ("full", "window", "none")},
+        "haar_scans": {k: pipeline.scans[k] for k in ("full", "rescan", "window", "none")},
         "frame_ms": percentiles(samples["frame"]),  # end to end, read to sinks
         **memory,
     }

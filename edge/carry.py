@@ -28,6 +28,13 @@ each group of cells whose mean grey changed by more than ``arrival_change`` (som
 into view) makes Haar run on this frame in a window around it, grown so that a face only
 partly changed is wholly inside. So nothing tracked no longer means Haar on every frame.
 With ``windowed`` False every such run scans the whole frame (the behaviour before windows).
+
+The periodic scan, every ``every``-th frame, is the safety net for what the watch misses (a
+face fading in or turning slowly changes its cells by less than ``arrival_change`` per look).
+With ``rescan_change`` > 0 it too looks only at the cells whose mean grey changed by more than
+that since Haar last looked there, faces included: Haar gives the same answer on the same
+pixels, so a wall that did not change needs no second look. Camera noise moves a 16x16 cell's
+mean by a few tenths of a grey level; a change of exposure moves them all (a full scan).
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ WEAKER = 0.75  # a crop with less than this x its reference's grey std is a weak
 LOST_GROW = 0.5  # a face whose match dropped is looked for in its region grown by this x side
 ARRIVAL_GROW = 0.5  # changed cells are looked at grown by this x their longer side...
 MIN_WINDOW = 6 * CELL  # ...to at least this side (source pixels)
+RESCAN_GROW = 0.25  # the periodic scan's changed cells (a face that moved changed all of it)
 FULL_AREA = 0.75  # windows covering more of the frame than this: one full-frame scan instead
 IN_FRAME = 0.5  # a carried face with less of its box inside the frame has left: dropped
 CHECKED = 0.9  # a face with this much of its box in a scanned window was checked there
@@ -92,8 +100,10 @@ class BoxCarry:
         arrival_change: float = 20.0,
         windowed: bool = True,
         confirm: int = 2,
+        rescan_change: float = 0.0,
     ) -> None:
         self.every = every
+        self.rescan_change = rescan_change
         self.windowed = windowed
         self.confirm = confirm
         self.arrival_change = arrival_change
@@ -106,8 +116,9 @@ class BoxCarry:
         self.faces: list[Carried] = []
 
     def due(self) -> bool:
-        """Whether a full-frame Haar scan is due: its turn, or nothing is tracked and nothing
-        else would find arrivals (no window scans, or no arrival watch)."""
+        """Whether the periodic Haar scan is due (the whole frame, or with ``rescan_change``
+        what changed since Haar last looked): its turn, or nothing is tracked and nothing else
+        would find arrivals (no window scans, or no arrival watch)."""
         blind = not self.windowed or self.arrival_change <= 0
         return (blind and not self.faces) or self._since >= self.every - 1
 
@@ -127,13 +138,25 @@ class BoxCarry:
             for face, f in pairs
             if self._doubtful(face, f)
         ]
-        wanted = lost + [(b, None) for b in self.arrivals(image, followed)]
-        if self.due() or (wanted and not self.windowed):
-            return Scan(full=True, windows=[Box(0, 0, w, h)])
+        rescan = self.due() and self._thumb is not None and self.rescan_change > 0
+        if rescan and self.windowed:
+            wanted = lost + [(b, None) for b in self.changed(image, self.rescan_change)]
+        else:
+            wanted = lost + [(b, None) for b in self.arrivals(image, followed)]
+            if self.due() or (wanted and not self.windowed):
+                return Scan(full=True, windows=[Box(0, 0, w, h)])
         windows = [(c, s) for b, s in merge_sized(wanted) if (c := clip(b, w, h))]
         if sum(b.w * b.h for b, _ in windows) > FULL_AREA * w * h:
             return Scan(full=True, windows=[Box(0, 0, w, h)])
-        return Scan(windows=[b for b, _ in windows], sides=[s for _, s in windows])
+        sides = [s for _, s in windows]
+        return Scan(windows=[b for b, _ in windows], sides=sides, periodic=rescan)
+
+    def changed(self, image: np.ndarray, threshold: float) -> list[Box]:
+        """The periodic scan's windows: around each group of cells whose mean grey changed by
+        more than ``threshold`` since Haar last looked at them, faces included. Haar gives the
+        same answer on the same pixels, so what did not change needs no second look."""
+        changed = np.abs(thumbnail(image) - self._thumb) > threshold
+        return [grow(b, RESCAN_GROW, MIN_WINDOW) for b in changed_regions(changed, CELL)]
 
     def arrivals(self, image: np.ndarray, followed: Sequence[Followed]) -> list[Box]:
         """Windows around what changed, since the last full scan, away from the carried

@@ -94,6 +94,7 @@ class FacesConfig:
     max_coast: int = 1  # Haar runs a tracked face may be missed while its crop still matches
     arrival_change: float = 20.0  # mean grey change of a 16 px cell away from faces: run Haar
     window_scans: bool = True  # ...only around the changed cells / lost faces (False: all)
+    rescan_change: float = 2.0  # the periodic scan: only cells changed this much (0: all)
     confirm_frames: int = 2  # a new face must be found again on each of the next N frames
     scale_factor: float = 1.1
     full_scale_factor: float = 1.1  # the periodic whole-frame scans' pyramid step
@@ -116,6 +117,7 @@ class FacesConfig:
         _check(0 <= self.max_coast <= 10, "faces.max_coast", "in [0, 10]")
         _check(0 <= self.confirm_frames <= 10, "faces.confirm_frames", "in [0, 10]")
         _check(0 <= self.arrival_change <= 255, "faces.arrival_change", "in [0, 255] (0: off)")
+        _check(0 <= self.rescan_change <= 255, "faces.rescan_change", "in [0, 255] (0: all)")
         _check(-1 <= self.carry_min_match <= 1, "faces.carry_min_match", "in [-1, 1]")
         _check(1.01 <= self.scale_factor <= 2.0, "faces.scale_factor", "in [1.01, 2.0]")
         _check(1.01 <= self.full_scale_factor <= 2.0, "faces.full_scale_factor", "in [1.01, 2.0]")

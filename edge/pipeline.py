@@ -56,6 +56,7 @@ class Pipeline:
             arrival_change=faces.arrival_change,
             windowed=faces.window_scans,
             confirm=faces.confirm_frames,
+            rescan_change=faces.rescan_change,
         )
         self.scans: Counter[str] = Counter()  # frames by Haar scan: full, window, none
 
@@ -98,7 +99,7 @@ class Pipeline:
             faces = self.tracker.update(boxes, scores, fresh)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("frame %d: %s, %s", index, scan, [(f.id, f.smoothed) for f in faces])
-        carry.update(found, kept, scan.full, followed)
+        carry.update(found, kept, scan.full or scan.periodic, followed)
         carry.watch(frame.bgr, scan)
         return FrameResult(index, ts, tuple(faces))
 

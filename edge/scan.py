@@ -30,13 +30,16 @@ class Scan:
     full: bool = False
     windows: list[Box] = field(default_factory=list)
     sides: list[Sides] = field(default_factory=list)
-
-    def sides_of(self, i: int) -> Sides:
-        return self.sides[i] if i < len(self.sides) else None
+    periodic: bool = False  # the periodic scan, limited to what changed since Haar looked
 
     @property
     def kind(self) -> str:
+        if self.periodic and not self.full:
+            return "rescan"
         return "full" if self.full else "window" if self.windows else "none"
+
+    def sides_of(self, i: int) -> Sides:
+        return self.sides[i] if i < len(self.sides) else None
 
 
 def grow(box: Box, by: float, min_side: int = 0) -> Box:

@@ -26,6 +26,7 @@ def scene(face: bool) -> np.ndarray:
 
 def pipeline(detector: FakeFaces, **faces: object) -> Pipeline:
     faces.setdefault("confirm_frames", 0)  # new faces carried at once (tested apart)
+    faces.setdefault("rescan_change", 0.0)  # periodic scans of the whole frame (tested apart)
     cfg = FacesConfig(detect_width=200, **faces)  # type: ignore[arg-type]
     return Pipeline(detector, FakeClassifier(), Tracker(EMOTIONS), cfg)
 
@@ -300,3 +301,27 @@ def test_a_face_found_again_with_another_look_is_confirmed_anew():
     # Haar: 0 (new), 1 (confirmed), 3 (the match dropped: found, but changed), 4 (not again)
     assert [len(r.faces) for r in results] == [1, 1, 1, 1, 0, 0]
     assert haar.calls == 4
+
+
+def test_the_periodic_scan_skips_what_did_not_change_since_haar_looked():
+    haar = FakeFaces([[BOX]])
+    pipe = pipeline(haar, detect_every=4, rescan_change=2.0)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(12)]
+    assert haar.calls == 1  # frame 0 only: the same pixels give Haar the same answer
+    assert all([f.box for f in r.faces] == [BOX] for r in results)
+    assert pipe.scans == {"full": 1, "rescan": 2, "none": 9}  # due on 4 and 8, nothing to see
+
+
+def test_the_periodic_scan_looks_where_a_face_fades_in_too_slowly_for_the_watch():
+    haar = FakeFaces([[], [BOX]])  # Haar finds the face once it is there (second call on)
+    pipe = pipeline(haar, detect_every=4, rescan_change=2.0, arrival_change=20.0)
+    face = scene(True).astype(np.float32)
+    wall = scene(False).astype(np.float32)
+    # each frame 1/20 more of the face: its cells change by < 20 per frame (no arrival run)
+    frames = [(wall + (face - wall) * min(i / 20, 1)).astype(np.uint8) for i in range(9)]
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    # frame 0 whole; the rescans on 4 and 8 only around the fading face (it still changes)
+    assert haar.calls == 3 and haar.windows[0] is None
+    assert all(w is not None and w.w * w.h < 160 * 200 * 0.75 for w in haar.windows[1:])
+    assert pipe.scans == {"full": 1, "rescan": 2, "none": 6}
+    assert [len(r.faces) for r in results] == [0] * 4 + [1] * 5
