@@ -12,6 +12,7 @@ key reaches every detector.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -20,6 +21,8 @@ import numpy as np
 from edge.config import FacesConfig
 from edge.faces import HaarFaceDetector
 from edge.types import Box
+
+log = logging.getLogger(__name__)
 
 
 class FaceDetector(Protocol):
@@ -35,7 +38,18 @@ class FaceDetector(Protocol):
 
 
 def load_detector(cfg: FacesConfig) -> FaceDetector:
-    """The ``[faces]`` detector: Haar with the configured cascade, scales and limits."""
+    """The ``[faces]`` detector: Haar with the configured cascade, scales and limits.
+
+    Warns when a config from before the second cascade (``min_neighbors = 8``, written out by
+    ``systemd/install.sh``, which keeps an existing file) meets it: both together find fewer
+    new faces than either."""
+    if cfg.verify_cascade and cfg.min_neighbors >= OLD_MIN_NEIGHBORS:
+        log.warning(
+            "faces.min_neighbors = %d with faces.verify_cascade set finds fewer faces than "
+            "either: the defaults are min_neighbors = 4, known_neighbors = 3 (see "
+            'edge/config.example.toml); or set verify_cascade = ""',
+            cfg.min_neighbors,
+        )
     return HaarFaceDetector(
         cfg.cascade,
         cfg.scale_factor,
@@ -47,3 +61,6 @@ def load_detector(cfg: FacesConfig) -> FaceDetector:
         cfg.verify_neighbors,
         cfg.full_scale_factor,
     )
+
+
+OLD_MIN_NEIGHBORS = 8  # the default before the second cascade

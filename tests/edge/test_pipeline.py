@@ -199,6 +199,16 @@ def test_load_detector_passes_every_faces_key():
     assert load_detector(FacesConfig(verify_cascade=""))._verifier is None
 
 
+def test_an_old_config_with_8_neighbours_and_the_second_cascade_is_warned_about(caplog):
+    from edge.detection import load_detector
+
+    with caplog.at_level("WARNING", logger="edge.detection"):
+        load_detector(FacesConfig(min_neighbors=8, known_neighbors=5))
+        load_detector(FacesConfig(min_neighbors=8, verify_cascade=""))  # no second look: fine
+        load_detector(FacesConfig())
+    assert [r.getMessage()[:36] for r in caplog.records] == ["faces.min_neighbors = 8 with faces.v"]
+
+
 def test_run_stats_count_tracks_without_keeping_their_ids():
     from edge.pipeline import RunStats
     from edge.types import Face
