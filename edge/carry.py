@@ -108,6 +108,7 @@ class BoxCarry:
         self.confirm = confirm
         self.arrival_change = arrival_change
         self._thumb: np.ndarray | None = None  # at the last Haar run
+        self._now: tuple[np.ndarray, np.ndarray] | None = None  # (image, its thumbnail)
         self._watched: list[Box] = []  # the face regions then
         self.min_match = min_match
         self.max_coast = max_coast
@@ -138,8 +139,9 @@ class BoxCarry:
             for face, f in pairs
             if self._doubtful(face, f)
         ]
-        rescan = self.due() and self._thumb is not None and self.rescan_change > 0
-        if rescan and self.windowed:
+        rescan = self.windowed and self.due() and self._thumb is not None
+        rescan = rescan and self.rescan_change > 0
+        if rescan:
             wanted = lost + [(b, None) for b in self.changed(image, self.rescan_change)]
         else:
             wanted = lost + [(b, None) for b in self.arrivals(image, followed)]
@@ -155,7 +157,7 @@ class BoxCarry:
         """The periodic scan's windows: around each group of cells whose mean grey changed by
         more than ``threshold`` since Haar last looked at them, faces included. Haar gives the
         same answer on the same pixels, so what did not change needs no second look."""
-        changed = np.abs(thumbnail(image) - self._thumb) > threshold
+        changed = np.abs(self._thumbnail(image) - self._thumb) > threshold
         return [grow(b, RESCAN_GROW, MIN_WINDOW) for b in changed_regions(changed, CELL)]
 
     def arrivals(self, image: np.ndarray, followed: Sequence[Followed]) -> list[Box]:
@@ -163,7 +165,7 @@ class BoxCarry:
         faces: each group of changed cells grown by ``ARRIVAL_GROW``."""
         if self._thumb is None or self.arrival_change <= 0:
             return []
-        change = np.abs(thumbnail(image) - self._thumb)
+        change = np.abs(self._thumbnail(image) - self._thumb)
         for r in [*self._watched, *(f.region for f in followed)]:
             m = r.w // 2  # hair, background and shoulders move with a face
             x0, y0 = max((r.x - m) // CELL, 0), max((r.y - m) // CELL, 0)
@@ -221,9 +223,10 @@ class BoxCarry:
     def watch(self, image: np.ndarray, scan: Scan) -> None:
         """After a Haar run: what arrivals are looked for against, where it looked (the whole
         frame, or its windows): the thumbnail there now, and the face regions there now."""
+        cached, self._now = self._now, None  # this frame's, from ``scan``: used once more
         if self.arrival_change <= 0 or not scan.windows:
             return
-        now = thumbnail(image)
+        now = cached[1] if cached is not None and cached[0] is image else thumbnail(image)
         if scan.full or self._thumb is None:
             self._thumb, self._watched = now, [f.region for f in self.faces]
             return
@@ -237,6 +240,14 @@ class BoxCarry:
         self._watched += [
             f.region for f in self.faces if any(inside(f.box, w) >= CHECKED for w in scan.windows)
         ]
+
+    def _thumbnail(self, image: np.ndarray) -> np.ndarray:
+        """``thumbnail(image)``, computed once per frame: ``scan`` keeps it, ``watch`` (the
+        frame's last step) takes it and drops it, so a buffer reused by a source is never
+        read stale."""
+        if self._now is None or self._now[0] is not image:
+            self._now = (image, thumbnail(image))
+        return self._now[1]
 
     def _doubtful(self, face: Carried, f: Followed) -> bool:
         """Whether Haar must look for this face now: its match dropped, the last Haar run that

@@ -97,7 +97,6 @@ class FacesConfig:
     rescan_change: float = 2.0  # the periodic scan: only cells changed this much (0: all)
     confirm_frames: int = 2  # a new face must be found again on each of the next N frames
     scale_factor: float = 1.1
-    full_scale_factor: float = 1.1  # the periodic whole-frame scans' pyramid step
     min_neighbors: int = 4  # Haar's agreeing detections for a new face...
     known_neighbors: int = 3  # ...and for a tracked one found again (at most min_neighbors)
     verify_cascade: str = "haarcascade_frontalface_alt2.xml"  # a new face found by it too...
@@ -120,7 +119,6 @@ class FacesConfig:
         _check(0 <= self.rescan_change <= 255, "faces.rescan_change", "in [0, 255] (0: all)")
         _check(-1 <= self.carry_min_match <= 1, "faces.carry_min_match", "in [-1, 1]")
         _check(1.01 <= self.scale_factor <= 2.0, "faces.scale_factor", "in [1.01, 2.0]")
-        _check(1.01 <= self.full_scale_factor <= 2.0, "faces.full_scale_factor", "in [1.01, 2.0]")
         _check(0 <= self.min_neighbors <= 50, "faces.min_neighbors", "in [0, 50]")
         _check(0 <= self.known_neighbors <= 50, "faces.known_neighbors", "in [0, 50]")
         _check(2 <= self.verify_neighbors <= 50, "faces.verify_neighbors", "in [2, 50]")

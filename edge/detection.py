@@ -59,7 +59,6 @@ def load_detector(cfg: FacesConfig) -> FaceDetector:
         cfg.known_neighbors,
         cfg.verify_cascade,
         cfg.verify_neighbors,
-        cfg.full_scale_factor,
     )
 
 

@@ -17,7 +17,6 @@ from edge.types import Box
 log = logging.getLogger(__name__)
 
 CASCADE_NAME = "haarcascade_frontalface_default.xml"
-VERIFY_NAME = "haarcascade_frontalface_alt2.xml"  # trained apart: other false positives
 APT_CASCADE_DIR = Path("/usr/share/opencv4/haarcascades")  # Debian/RPi OS python3-opencv
 
 
@@ -56,9 +55,6 @@ class HaarFaceDetector:
     for none) at about the same place and size, with ``verify_neighbors`` agreeing detections:
     the two cascades were trained apart and rarely take the same patch of wall for a face, so
     the first may ask for fewer neighbours (more faces found) without more phantoms.
-    A scan of the whole image steps its pyramid by ``full_scale_factor`` (default:
-    ``scale_factor``): the pipeline's periodic full scans are a safety net that a coarser
-    step makes cheaper, while the windows around changes and lost faces keep the fine one.
     """
 
     def __init__(
@@ -71,13 +67,11 @@ class HaarFaceDetector:
         known_neighbors: int | None = None,
         verify: str = "",
         verify_neighbors: int = 3,
-        full_scale_factor: float | None = None,
     ) -> None:
         self._cascade = load_cascade(cascade, "faces.cascade")
         self._verifier = load_cascade(verify, "faces.verify_cascade") if verify else None
         self.verify_neighbors = verify_neighbors
         self.scale_factor = scale_factor
-        self.full_scale_factor = full_scale_factor or scale_factor
         self.min_neighbors = min_neighbors
         self.known_neighbors = min(min_neighbors, known_neighbors or min_neighbors)
         self.min_size = (min_size, min_size)
@@ -101,7 +95,7 @@ class HaarFaceDetector:
             return []
         found, counts = self._cascade.detectMultiScale2(
             part,
-            scaleFactor=self.scale_factor if window else self.full_scale_factor,
+            scaleFactor=self.scale_factor,
             minNeighbors=self.known_neighbors if known else self.min_neighbors,
             minSize=(low, low),
             maxSize=(high, high),

@@ -183,7 +183,6 @@ def test_load_detector_passes_every_faces_key():
 
     cfg = FacesConfig(
         scale_factor=1.2,
-        full_scale_factor=1.3,
         min_neighbors=3,
         known_neighbors=2,
         min_size=40,
@@ -192,8 +191,7 @@ def test_load_detector_passes_every_faces_key():
     )
     detector = load_detector(cfg)
     assert isinstance(detector, HaarFaceDetector)
-    got = (detector.scale_factor, detector.full_scale_factor, detector.min_neighbors)
-    assert got == (1.2, 1.3, 3)
+    assert (detector.scale_factor, detector.min_neighbors) == (1.2, 3)
     assert (detector.known_neighbors, detector.min_size, detector.max_faces) == (2, (40, 40), 2)
     assert detector.verify_neighbors == 4 and detector._verifier is not None
     assert load_detector(FacesConfig(verify_cascade=""))._verifier is None
