@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from edge.types import Box
+from edge.types import Box, inside  # noqa: F401  (re-exported)
 
 Sides = tuple[int, int] | None  # the face sides (min, max) a window is searched for; None: any
 
@@ -96,13 +96,6 @@ def sides_near(side: int, by: float) -> tuple[int, int]:
     """The face sides from ``side / by`` to ``side * by``: where a face of that side is looked
     for again (Haar's cost is mostly in the small scales a window search can skip)."""
     return round(side / by), round(side * by)
-
-
-def inside(small: Box, big: Box) -> float:
-    """The fraction of ``small``'s area that lies inside ``big``."""
-    ix = max(0, min(small.x + small.w, big.x + big.w) - max(small.x, big.x))
-    iy = max(0, min(small.y + small.h, big.y + big.h) - max(small.y, big.y))
-    return ix * iy / max(small.w * small.h, 1)
 
 
 def changed_regions(changed: np.ndarray, cell: int) -> list[Box]:

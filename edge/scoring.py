@@ -3,7 +3,11 @@
 Boxes are ``(x, y, w, h)`` in pixels. Per frame, predictions are matched one-to-one to the true
 faces greedily by IoU (``edge.types.iou``, highest first, IoU >= ``min_iou``). Recall = matched /
 true faces; precision = matched / predicted faces; label accuracy = correct labels / matched
-faces; phantoms = predicted faces matching no true face, per 100 frames. A true face marked
+faces; phantoms = predicted faces matching no true face, per 100 frames, of which those with
+at least ``ON_FACE`` of their area inside a true face's box (counted or ignored) are also
+counted apart: a box on a face but sized or placed too far from its truth box to match (Haar
+finding a face that fills a small part of its image, or part of a face), as against a box on
+the background, which no face explains. A true face marked
 ``"ignore"`` (fading, half out of frame: ``bench/make_scene.py``) counts for neither: a
 prediction on it is dropped. ``ChangeLatency`` measures, for each expression change of a true
 face (same ``id``, new label), the frames until a matched prediction shows the new label.
@@ -24,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.types import iou
+from edge.types import inside, iou
 
 BoxT = Sequence[float]
+ON_FACE = 0.5  # an unmatched box with this much of its area inside a true face is on a face
 Labeled = tuple[BoxT, str]
 
 
@@ -78,6 +83,7 @@ class Tally:
     matched: int = 0
     correct: int = 0
     frames: int = 0
+    on_faces: int = 0  # unmatched predictions lying on a true face (``ON_FACE``)
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(
@@ -86,12 +92,18 @@ class Tally:
             self.matched + other.matched,
             self.correct + other.correct,
             self.frames + other.frames,
+            self.on_faces + other.on_faces,
         )
 
     @property
     def phantoms_per_100(self) -> float:
         """Predicted faces that match no true face, per 100 frames."""
         return 100 * (self.predicted - self.matched) / self.frames if self.frames else 0.0
+
+    @property
+    def on_faces_per_100(self) -> float:
+        """The phantoms lying on a true face (mis-sized or misplaced boxes), per 100 frames."""
+        return 100 * self.on_faces / self.frames if self.frames else 0.0
 
     @property
     def recall(self) -> float:
@@ -118,8 +130,11 @@ def score_frame(
     correct = sum(pred[i][1] == truth[j][1] for i, j in pairs)
     used = {i for i, _ in pairs}
     rest = [b for i, (b, _) in enumerate(pred) if i not in used]
-    dropped = len(match(rest, ignore, min_iou)) if ignore else 0
-    return Tally(len(truth), len(pred) - dropped, len(pairs), correct, 1)
+    hits = {i for i, _ in match(rest, ignore, min_iou)} if ignore else set()
+    rest = [b for i, b in enumerate(rest) if i not in hits]
+    faces = [*(b for b, _ in truth), *ignore]
+    on_faces = sum(any(inside(b, f) >= ON_FACE for f in faces) for b in rest)
+    return Tally(len(truth), len(pred) - len(hits), len(pairs), correct, 1, on_faces)
 
 
 @dataclass
@@ -196,6 +211,7 @@ def report(tally: Tally) -> dict[str, float | int]:
         "recall": round(tally.recall, 4),
         "precision": round(tally.precision, 4),
         "phantoms_per_100_frames": round(tally.phantoms_per_100, 3),
+        "phantoms_on_faces_per_100_frames": round(tally.on_faces_per_100, 3),
         "label_accuracy": round(tally.label_accuracy, 4),
     }
 

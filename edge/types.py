@@ -1,4 +1,4 @@
-"""Small value types shared by the stages, and ``iou`` of two boxes."""
+"""Small value types shared by the stages, and ``iou`` and ``inside`` of two boxes."""
 
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
     inter = ix * iy
     union = a[2] * a[3] + b[2] * b[3] - inter
     return inter / union if union > 0 else 0.0
+
+
+def inside(small: Sequence[float], big: Sequence[float]) -> float:
+    """The fraction of ``small``'s area that lies inside ``big`` (``(x, y, w, h)`` boxes)."""
+    ix = max(0, min(small[0] + small[2], big[0] + big[2]) - max(small[0], big[0]))
+    iy = max(0, min(small[1] + small[3], big[1] + big[3]) - max(small[1], big[1]))
+    return ix * iy / max(small[2] * small[3], 1)
 
 
 @dataclass(frozen=True, slots=True)

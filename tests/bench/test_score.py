@@ -89,3 +89,22 @@ def test_change_latency_counts_frames_to_the_new_label_and_unreached_changes() -
     assert changes.latencies == [2]
     assert report["changes"] == 2 and report["changes_unreached"] == 1
     assert report["change_frames_p50"] == 2 and report["change_frames_p95"] == 2
+
+
+def test_phantoms_on_a_face_are_counted_apart_from_those_on_the_background() -> None:
+    faces = [
+        {"box": [0, 0, 160, 160], "label": "happy"},
+        {"box": [300, 0, 100, 100], "label": "sad", "ignore": True},
+    ]
+    pred = [
+        ((90, 90, 60, 60), "happy"),  # inside the first face, IoU 0.14: a phantom on a face
+        ((350, 30, 50, 50), "sad"),  # inside the ignored face, IoU 0.25: on a face
+        ((500, 0, 60, 60), "sad"),  # on the background
+        ((140, 140, 60, 60), "sad"),  # a third inside the first face: counted as background
+    ]
+    clip = ClipScore()
+    clip.add(pred, faces)
+    assert clip.tally == Tally(truth=1, predicted=4, matched=0, correct=0, frames=1, on_faces=2)
+    report = clip.report()
+    assert report["phantoms_per_100_frames"] == 400.0
+    assert report["phantoms_on_faces_per_100_frames"] == 200.0
