@@ -7,7 +7,11 @@ larger on each side, cut and scaled like the crop. The best match moves the box 
 and is the classifier's crop, so it costs about one crop. Its score is the evidence: at or
 above ``min_match`` the face is there; below it (it left, faded, turned, was covered or
 changed) Haar runs on this frame in a window around the face (``edge.scan``), and a face Haar
-does not find again there is dropped on this frame. A face half out of the frame is dropped.
+does not find again there is dropped on this frame. A match that fell by more than
+``MATCH_DROP`` since the last frame, though still above ``min_match``, is checked by Haar too
+(a face that jumped out of the search window leaves its box on whatever matched best around
+it: seen left on a background blob at 0.86 for 5 frames); missed there, it coasts as below
+and is looked for again on the next frame. A face half out of the frame is dropped.
 
 A face Haar finds that is not a tracked one must be found again on each of the next
 ``confirm`` frames (in its window) before its match alone may carry it: a Haar false positive
@@ -62,6 +66,7 @@ RESCAN_GROW = 0.25  # the periodic scan's changed cells (a face that moved chang
 FULL_AREA = 0.75  # windows covering more of the frame than this: one full-frame scan instead
 IN_FRAME = 0.5  # a carried face with less of its box inside the frame has left: dropped
 CHECKED = 0.9  # a face with this much of its box in a scanned window was checked there
+MATCH_DROP = 0.15  # a match this much below the last frame's no longer holds
 SIDES = 1.5  # a face is looked for again at 1/SIDES..SIDES x its side (an arrival: any side)
 
 
@@ -75,6 +80,7 @@ class Carried:
     ref: np.ndarray
     missed: int = 0
     unproven: int = 0
+    score: float = 1.0  # its match on the last frame (1: Haar found it there, the reference)
 
 
 @dataclass(frozen=True)
@@ -214,7 +220,7 @@ class BoxCarry:
             for b, r, c in found
         ]
         faces += [
-            Carried(f.box, f.region, self.faces[k].ref, self.faces[k].missed + checked)
+            Carried(f.box, f.region, self.faces[k].ref, self.faces[k].missed + checked, 0, f.score)
             for k, f, checked in kept
         ]
         self.faces = faces
@@ -249,11 +255,16 @@ class BoxCarry:
             self._now = (image, thumbnail(image))
         return self._now[1]
 
+    def _holds(self, face: Carried, f: Followed) -> bool:
+        """Whether the match needs no Haar check: at least ``min_match``, and not fallen by
+        more than ``MATCH_DROP`` since the last frame."""
+        return f.score >= self.min_match and f.score >= face.score - MATCH_DROP
+
     def _doubtful(self, face: Carried, f: Followed) -> bool:
-        """Whether Haar must look for this face now: its match dropped, the last Haar run that
-        looked at it missed it, or it is new and was not yet found again on each of the
-        ``confirm`` frames after the first."""
-        return f.score < self.min_match or face.missed > 0 or face.unproven > 0
+        """Whether Haar must look for this face now: its match no longer holds, the last Haar
+        run that looked at it missed it, or it is new and was not yet found again on each of
+        the ``confirm`` frames after the first."""
+        return not self._holds(face, f) or face.missed > 0 or face.unproven > 0
 
     def _unproven(self, box: Box, followed: Sequence[Followed]) -> int:
         """For a face Haar found: the frames it must still be found on, ``confirm`` unless it
