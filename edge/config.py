@@ -101,6 +101,7 @@ class FacesConfig:
     known_neighbors: int = 3  # ...and for a tracked one found again (at most min_neighbors)
     verify_cascade: str = "haarcascade_frontalface_alt2.xml"  # a new face found by it too...
     verify_neighbors: int = 3  # ...with this many agreeing detections ("" above: no check)
+    sure_neighbors: int = 16  # ...unless the first found it with this many (0: always checked)
     min_size: int = 36  # at detect_width 480: a 48 px face in a 640 px frame
     max_faces: int = 8
     # Crop geometry measured with `python -m edge.tools.measure_margin <fer2013>/val --limit 300`
@@ -122,6 +123,7 @@ class FacesConfig:
         _check(0 <= self.min_neighbors <= 50, "faces.min_neighbors", "in [0, 50]")
         _check(0 <= self.known_neighbors <= 50, "faces.known_neighbors", "in [0, 50]")
         _check(2 <= self.verify_neighbors <= 50, "faces.verify_neighbors", "in [2, 50]")
+        _check(0 <= self.sure_neighbors <= 200, "faces.sure_neighbors", "in [0, 200] (0: off)")
         _check(self.min_size >= 8, "faces.min_size", ">= 8")
         _check(self.max_faces >= 1, "faces.max_faces", ">= 1")
         _check(-0.2 <= self.crop_margin <= 1.0, "faces.crop_margin", "in [-0.2, 1.0]")

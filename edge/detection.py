@@ -59,6 +59,7 @@ def load_detector(cfg: FacesConfig) -> FaceDetector:
         cfg.known_neighbors,
         cfg.verify_cascade,
         cfg.verify_neighbors,
+        cfg.sure_neighbors,
     )
 
 

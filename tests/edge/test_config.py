@@ -54,6 +54,7 @@ def test_new_sections_reject_unknown_keys_by_name(tmp_path):
         ("[trigger]\nframes = 0\n", "trigger.frames"),
         ("[capture]\nmax_mb = -1\n", "capture.max_mb"),
         ("[source]\nread_retries = true\n", "source.read_retries"),
+        ("[faces]\nsure_neighbors = -1\n", "faces.sure_neighbors"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, key):

@@ -188,12 +188,14 @@ def test_load_detector_passes_every_faces_key():
         min_size=40,
         max_faces=2,
         verify_neighbors=4,
+        sure_neighbors=20,
     )
     detector = load_detector(cfg)
     assert isinstance(detector, HaarFaceDetector)
     assert (detector.scale_factor, detector.min_neighbors) == (1.2, 3)
     assert (detector.known_neighbors, detector.min_size, detector.max_faces) == (2, (40, 40), 2)
     assert detector.verify_neighbors == 4 and detector._verifier is not None
+    assert detector.sure_neighbors == 20
     assert load_detector(FacesConfig(verify_cascade=""))._verifier is None
 
 

@@ -114,6 +114,16 @@ def test_a_new_face_must_be_found_by_the_second_cascade_too(head_bgr):
     assert HaarFaceDetector(verify="haarcascade_frontalface_alt2.xml").verified(grey, face)
 
 
+def test_a_face_found_with_sure_neighbors_needs_no_second_look(head_bgr):
+    grey = grey_with_head(head_bgr, 200, 50)
+    [face] = HaarFaceDetector().detect(grey)
+    blind = "haarcascade_eye.xml"  # a second cascade that never sees a whole face
+    [sure] = HaarFaceDetector(verify=blind, sure_neighbors=6).detect(grey)
+    assert sure == face  # the head gathers more than 6 agreeing detections: enough alone
+    assert HaarFaceDetector(verify=blind, sure_neighbors=200).detect(grey) == []
+    assert HaarFaceDetector(verify=blind, sure_neighbors=0).detect(grey) == []  # 0: off
+
+
 def test_the_second_look_is_off_with_no_cascade_and_a_missing_one_is_named(head_bgr, tmp_path):
     grey = grey_with_head(head_bgr, 200, 50)
     assert HaarFaceDetector(verify="").verified(grey, Box(0, 0, 50, 50))  # no check: all pass
