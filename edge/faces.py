@@ -120,7 +120,8 @@ class HaarFaceDetector:
     def sure(self, neighbors: int) -> bool:
         """Whether the first cascade's ``neighbors`` agreeing detections are enough alone
         (``sure_neighbors``; 0: never): the second cascade misses some faces the first finds
-        clearly, and its phantoms gather 5-9 (every one on make_scene seed 2 but one, 13)."""
+        clearly, and the first's phantoms gather few (5-9 for 36 of the 37 on make_scene seed
+        2; the other 13)."""
         return 0 < self.sure_neighbors <= neighbors
 
     def verified(self, grey: np.ndarray, box: Box) -> bool:
