@@ -50,9 +50,8 @@ import cv2
 import numpy as np
 
 from edge.preprocess import crop_face
-from edge.scan import Scan, changed_regions, clip, grow, inside, merge_sized, sides_near
-from edge.tracking import iou
-from edge.types import Box
+from edge.scan import Scan, changed_regions, clip, grow, merge_sized, sides_near
+from edge.types import Box, inside, iou
 
 SIZE = 48  # the crop side (the classifier's input)
 SAME_FACE_IOU = 0.3  # a Haar box overlapping a carried box this much is that face, found again
@@ -220,8 +219,9 @@ class BoxCarry:
             for b, r, c in found
         ]
         faces += [
-            Carried(f.box, f.region, self.faces[k].ref, self.faces[k].missed + checked, 0, f.score)
+            Carried(f.box, f.region, old.ref, old.missed + checked, score=f.score)
             for k, f, checked in kept
+            for old in [self.faces[k]]
         ]
         self.faces = faces
         self._since = 0 if full else self._since + 1

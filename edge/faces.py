@@ -10,9 +10,7 @@ import cv2
 import numpy as np
 
 from edge.errors import ConfigError
-from edge.scan import inside
-from edge.tracking import iou
-from edge.types import Box
+from edge.types import Box, inside, iou
 
 log = logging.getLogger(__name__)
 

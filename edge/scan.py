@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from edge.types import Box, inside  # noqa: F401  (re-exported)
+from edge.types import Box
 
 Sides = tuple[int, int] | None  # the face sides (min, max) a window is searched for; None: any
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.types import Box, Face, iou  # iou: also imported from here (edge/carry.py)
+from edge.types import Box, Face, iou  # iou: also imported from here (tests)
 
 log = logging.getLogger(__name__)
 
