@@ -122,6 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, required=True, help="output folder")
     sweep.add_argument("--resume", action="store_true", help="continue interrupted runs")
 
+    cur = sub.add_parser(
+        "curves",
+        help="plot runs trained apart",
+        description="Train and val accuracy against epochs for each NAME=RUN (a training "
+        "output folder with history.csv) in one PNG (and CSV beside it); prints, per run, "
+        "its best val accuracy, the epoch of it and the epochs to reach 90%% of it, as JSON.",
+    )
+    cur.add_argument("runs", type=named_run, nargs="+", metavar="NAME=RUN")
+    cur.add_argument("--out", type=Path, required=True, help="PNG to write")
+    cur.add_argument("--title", default="", help="plot title")
+
     ev = sub.add_parser(
         "evaluate",
         help="score a model on a split",
@@ -169,6 +180,14 @@ def optimizer_lrs(text: str) -> dict[str, float]:
             raise argparse.ArgumentTypeError(f"{part!r} is not OPT=LR (momentum|rmsprop|adam)")
         out[name] = positive_float(value)
     return out
+
+
+def named_run(text: str) -> tuple[str, Path]:
+    """``adam=runs/adam`` -> ("adam", Path("runs/adam"))."""
+    name, _, run = text.partition("=")
+    if not name or not run:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=RUN_FOLDER")
+    return name, Path(run)
 
 
 def _fit_config(args: argparse.Namespace, optimizer: str, out: Path, lr: float | None = None):
@@ -224,6 +243,14 @@ def run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_curves(args: argparse.Namespace) -> int:
+    from train.compare import plot_runs
+
+    result = plot_runs(dict(args.runs), args.out, args.title)
+    print(json.dumps({"png": str(args.out), "runs": result}))
+    return 0
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
     from train.data import load_split
     from train.evaluate import format_table, plot_confusion, predict, score
@@ -258,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fit": run_fit,
         "compare-optimizers": run_compare,
         "sweep-lr": run_sweep,
+        "curves": run_curves,
         "evaluate": run_evaluate,
         "export": run_export,
     }
@@ -306,6 +334,7 @@ def check_paths(args: argparse.Namespace) -> None:
         "compare-optimizers": ("--out", lambda: args.out / "optimizers.csv"),
         "sweep-lr": ("--out", lambda: args.out / "sweep.csv"),
         "evaluate": ("--plot", lambda: args.plot),
+        "curves": ("--out", lambda: args.out),
         "export": ("DEST", lambda: args.dest),
     }
     flag, path = outputs[args.command]

@@ -1,4 +1,9 @@
-"""The seed paper's Figure 5: validation accuracy against epochs for each optimizer."""
+"""The seed paper's Figure 5: validation accuracy against epochs for each optimizer.
+
+``compare_optimizers`` trains one run per optimizer; ``plot_runs`` draws the curves of runs
+trained apart (a run's ``history.csv``) and says, per run, its best val accuracy and the epochs
+it took to reach 90% of it.
+"""
 
 from __future__ import annotations
 
@@ -55,6 +60,47 @@ def sweep_lr(
     return {"best_lr": best["lr"], "best_val_accuracy": best["best_val_accuracy"], "runs": runs}
 
 
+REACHED = 0.9  # "epochs to reach" = the first epoch at this fraction of the run's best val accuracy
+
+
+def summary(history: list[dict[str, float]]) -> dict:
+    """One run's curve in three numbers: best val accuracy, the epoch (1-based) it came at,
+    and the first epoch at ``REACHED`` x that best.
+
+    Raises:
+        ValueError: the history has no epoch.
+    """
+    if not history:
+        raise ValueError("history.csv has no finished epoch")
+    val = [r["val_accuracy"] for r in history]
+    best = max(val)
+    return {
+        "epochs": len(val),
+        "best_val_accuracy": round(best, 4),
+        "best_epoch": val.index(best) + 1,
+        "epochs_to_90pct": next(i + 1 for i, v in enumerate(val) if v >= REACHED * best),
+    }
+
+
+def plot_runs(runs: dict[str, Path], out: Path, title: str = "") -> dict:
+    """The curves of runs trained apart (``{name: run folder}``) in ``out`` (PNG) and beside it
+    the same as CSV; returns ``{name: summary}``.
+
+    Raises:
+        FileNotFoundError: naming a run folder without ``history.csv``.
+    """
+    curves = {}
+    for name, run_dir in runs.items():
+        path = Path(run_dir) / "history.csv"
+        if not path.is_file():
+            raise FileNotFoundError(f"{name}={run_dir}: no history.csv (not a training run)")
+        curves[name] = read_history(path)
+    result = {name: summary(rows) for name, rows in curves.items()}
+    _write_csv(curves, Path(out).with_suffix(".csv"))
+    _plot(curves, Path(out), title)
+    return result
+
+
 def _write_csv(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
     header = ["optimizer", "epoch", "accuracy", "val_accuracy", "loss", "val_loss"]
     rows = [
@@ -74,7 +120,7 @@ def _write_rows(path: Path, header: list[str], rows: list[list]) -> Path:
     return write_atomic(path, text.getvalue())
 
 
-def _plot(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
+def _plot(curves: dict[str, list[dict[str, float]]], path: Path, title: str = "") -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -90,7 +136,7 @@ def _plot(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
         ax.plot(epochs, train_accuracy, ":", color=line.get_color(), label=f"{name} (train)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
-    ax.set_title("Optimizer study on FER-2013 (val = PublicTest)")
+    ax.set_title(title or "Optimizer study on FER-2013 (val = PublicTest)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
