@@ -45,14 +45,16 @@ print(f"fer : fps {fer_fps:.1f} (runs {[r['fps'] for r in fer]}), p50 "
       f"{med(fer, lambda r: r['ms_p50']):.2f} ms, recall {f['recall']}, phantoms/100 frames "
       f"{f['phantoms_per_100_frames']} (on faces {f['phantoms_on_faces_per_100_frames']}), label acc {f['label_accuracy']}, change frames "
       f"p50/p95 {f['change_frames_p50']}/{f['change_frames_p95']} "
-      f"(unreached {f['changes_unreached']} of {f['changes']})")
+      f"(unreached {f['changes_unreached']} of {f['changes']}), label changes/100 "
+      f"{f['label_changes_per_100']}")
 print(f"ours: fps {our_fps:.1f} (runs {[r['fps'] for r in ours]}), p50 "
       f"{med(ours, lambda r: r['frame_ms']['p50_ms']):.2f} ms, recall {o['recall']}, "
       f"phantoms/100 frames {o['phantoms_per_100_frames']} (on faces "
       f"{o['phantoms_on_faces_per_100_frames']}), label acc {o['label_accuracy']} "
       f"(raw {o['label_accuracy_raw']}), change frames p50/p95 {o['change_frames_p50']}/"
       f"{o['change_frames_p95']} (raw {o['change_frames_p50_raw']}/{o['change_frames_p95_raw']}; "
-      f"unreached {o['changes_unreached']} of {o['changes']}); backend {o['backend']}, "
+      f"unreached {o['changes_unreached']} of {o['changes']}), label changes/100 "
+      f"{o['label_changes_per_100']} (raw {o['label_changes_per_100_raw']}); backend {o['backend']}, "
       f"model {o['model']}")
 cpu = [f["cpu_ms_per_frame"] / o["cpu_ms_per_frame"] for f, o in zip(fer, ours)]
 print(f"CPU ms per frame (all threads): fer {[r['cpu_ms_per_frame'] for r in fer]}, ours "

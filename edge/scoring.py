@@ -142,11 +142,17 @@ class ChangeLatency:
     """Frames from a true face's label change to the first frame a prediction shows it.
 
     A change still unmet when that face changes again or leaves counts as ``unreached``.
+    Also the jitter: how often the label shown on a face changes from one frame to the next
+    (``flips`` of the ``pairs`` of consecutive frames where the face was found on both; a
+    true expression change accounts for one).
     """
 
     latencies: list[int] = field(default_factory=list)
     unreached: int = 0
+    flips: int = 0
+    pairs: int = 0
     _last: dict[Hashable, str] = field(default_factory=dict)
+    _said: dict[Hashable, str | None] = field(default_factory=dict)
     _pending: dict[Hashable, tuple[str, int]] = field(default_factory=dict)
     _frame: int = 0
 
@@ -158,6 +164,10 @@ class ChangeLatency:
                 del self._pending[key]
         for key, (label, said) in faces.items():
             before = self._last.get(key)
+            shown = self._said.get(key)
+            if said is not None and shown is not None:
+                self.pairs += 1
+                self.flips += said != shown
             if before is not None and before != label:
                 if key in self._pending:
                     self.unreached += 1
@@ -165,6 +175,7 @@ class ChangeLatency:
             if key in self._pending and said == label:
                 self.latencies.append(self._frame - self._pending.pop(key)[1])
         self._last = {k: label for k, (label, _) in faces.items()}
+        self._said = {k: said for k, (_, said) in faces.items()}
         self._frame += 1
 
     def report(self) -> dict[str, float | int | None]:
@@ -174,6 +185,9 @@ class ChangeLatency:
             "change_frames_p50": round(percentile(ms, 50), 1) if ms else None,
             "change_frames_p95": round(percentile(ms, 95), 1) if ms else None,
             "changes_unreached": self.unreached + len(self._pending),
+            "label_changes_per_100": round(100 * self.flips / self.pairs, 2)
+            if self.pairs
+            else None,
         }
 
 
@@ -267,6 +281,7 @@ def accuracy(scored: Iterable[Scored]) -> dict[str, Any]:
         raw.add([(b, r) for b, _, r in pred], truth)
     out = smoothed.report()
     raw_report = raw.report()
-    for key in ("label_accuracy", "change_frames_p50", "change_frames_p95", "changes_unreached"):
+    keys = ("label_accuracy", "change_frames_p50", "change_frames_p95", "changes_unreached")
+    for key in (*keys, "label_changes_per_100"):
         out[f"{key}_raw"] = raw_report[key]
     return out

@@ -89,6 +89,23 @@ def test_change_latency_counts_frames_to_the_new_label_and_unreached_changes() -
     assert changes.latencies == [2]
     assert report["changes"] == 2 and report["changes_unreached"] == 1
     assert report["change_frames_p50"] == 2 and report["change_frames_p95"] == 2
+    # a: 6 pairs of frames found on both, one change (happy -> sad); b: missed on its first
+    # frame, so no pair
+    assert (changes.flips, changes.pairs) == (1, 6)
+    assert report["label_changes_per_100"] == round(100 / 6, 2)
+
+
+def test_label_changes_count_a_flickering_label_and_not_a_steady_one() -> None:
+    steady, flicker = ChangeLatency(), ChangeLatency()
+    for k in range(10):
+        steady.add({"a": ("happy", "happy")})
+        flicker.add({"a": ("happy", "happy" if k % 2 else "sad")})
+    assert steady.report()["label_changes_per_100"] == 0.0
+    assert flicker.report()["label_changes_per_100"] == 100.0
+    gone = ChangeLatency()  # a face missed on a frame breaks the pair: no change counted
+    for said in ("happy", None, "sad"):
+        gone.add({"a": ("happy", said)})
+    assert gone.report()["label_changes_per_100"] is None
 
 
 def test_phantoms_on_a_face_are_counted_apart_from_those_on_the_background() -> None:
