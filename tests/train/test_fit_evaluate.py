@@ -47,6 +47,32 @@ def test_resume_continues_from_the_last_checkpoint(tiny_fer, tmp_path, capsys):
     assert epochs == [0, 1]
 
 
+def test_a_resumed_run_is_not_fed_its_first_epochs_batches_again(tiny_fer, tmp_path, monkeypatch):
+    """Each process's shuffle and augmentation streams start afresh: seeded alike, a resume
+    replays the first epoch's exact batches (the seed network learnt them by heart)."""
+    import numpy as np
+
+    import train.fit as fit_module
+
+    first_batches = []
+    make = fit_module.make_dataset
+
+    def recording(split, batch_size, training, seed, augment=True, soft=None):
+        ds = make(split, batch_size, training, seed, augment, soft)
+        if training:
+            first_batches.append(next(iter(ds))[0].numpy())
+        return ds
+
+    monkeypatch.setattr(fit_module, "make_dataset", recording)
+    out = tmp_path / "run"
+    assert fit(tiny_fer, out, "--arch edge --optimizer adam --epochs 1") == 0
+    assert fit(tiny_fer, out, "--arch edge --optimizer adam --epochs 2 --resume") == 0
+    assert fit(tiny_fer, tmp_path / "again", "--arch edge --optimizer adam --epochs 1") == 0
+    first, resumed, again = first_batches
+    assert np.array_equal(first, again)  # the same seed from scratch: the same batches
+    assert not np.array_equal(first, resumed)  # a resume: other batches
+
+
 def test_easy_task_learns_and_shuffled_labels_do_not(tmp_path, capsys):
     """The same training on an easy task and on its shuffled labels: a wide gap between the two.
 
