@@ -114,6 +114,7 @@ class BoxCarry:
         self.arrival_change = arrival_change
         self._thumb: np.ndarray | None = None  # at the last Haar run
         self._now: tuple[np.ndarray, np.ndarray] | None = None  # (image, its thumbnail)
+        self._grey: np.ndarray | None = None  # this frame in grey, if given
         self._watched: list[Box] = []  # the face regions then
         self.min_match = min_match
         self.max_coast = max_coast
@@ -132,11 +133,15 @@ class BoxCarry:
         """Each carried face matched in ``image`` (BGR or grey, source pixels), in order."""
         return [self.follow_one(image, face) for face in self.faces]
 
-    def scan(self, image: np.ndarray, followed: Sequence[Followed]) -> Scan:
+    def scan(
+        self, image: np.ndarray, followed: Sequence[Followed], grey: np.ndarray | None = None
+    ) -> Scan:
         """Where Haar looks in this frame (source pixels): the whole frame when due; else a
         window around each face whose match dropped (for faces of about its side) and around
         each group of changed cells (any side); the whole frame without window scans, or when
-        the windows cover most of it."""
+        the windows cover most of it. ``grey``: the frame in grey at any size, if there is one
+        (the arrival watch's thumbnail is cheaper from it than from ``image``)."""
+        self._grey = grey
         h, w = image.shape[:2]
         pairs = zip(self.faces, followed, strict=True)
         lost = [
@@ -230,9 +235,10 @@ class BoxCarry:
         """After a Haar run: what arrivals are looked for against, where it looked (the whole
         frame, or its windows): the thumbnail there now, and the face regions there now."""
         cached, self._now = self._now, None  # this frame's, from ``scan``: used once more
+        grey, self._grey = self._grey, None
         if self.arrival_change <= 0 or not scan.windows:
             return
-        now = cached[1] if cached is not None and cached[0] is image else thumbnail(image)
+        now = cached[1] if cached is not None and cached[0] is image else thumbnail(image, grey)
         if scan.full or self._thumb is None:
             self._thumb, self._watched = now, [f.region for f in self.faces]
             return
@@ -252,7 +258,7 @@ class BoxCarry:
         frame's last step) takes it and drops it, so a buffer reused by a source is never
         read stale."""
         if self._now is None or self._now[0] is not image:
-            self._now = (image, thumbnail(image))
+            self._now = (image, thumbnail(image, self._grey))
         return self._now[1]
 
     def _holds(self, face: Carried, f: Followed) -> bool:
@@ -310,8 +316,11 @@ class BoxCarry:
         return Followed(box, region, crop, score, inside(box, frame))
 
 
-def thumbnail(image: np.ndarray) -> np.ndarray:
-    """The mean grey of each ``CELL`` x ``CELL`` cell (float32)."""
+def thumbnail(image: np.ndarray, grey: np.ndarray | None = None) -> np.ndarray:
+    """The mean grey of each ``CELL`` x ``CELL`` cell of ``image`` (float32), taken from
+    ``grey`` when given: the same frame in grey, at its size or another (a third of the cost of
+    averaging a BGR frame's three channels)."""
     h, w = image.shape[:2]
-    small = cv2.resize(image, (w // CELL, h // CELL), interpolation=cv2.INTER_AREA)
+    source = image if grey is None else grey
+    small = cv2.resize(source, (w // CELL, h // CELL), interpolation=cv2.INTER_AREA)
     return small.astype(np.float32).mean(axis=2) if small.ndim == 3 else small.astype(np.float32)

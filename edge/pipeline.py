@@ -23,7 +23,8 @@ from edge.carry import BoxCarry
 from edge.config import Config, FacesConfig
 from edge.detection import FaceDetector, load_detector
 from edge.errors import SourceReadError
-from edge.preprocess import crop_box, crop_face, detection_image
+from edge.preprocess import crop_box, crop_face, downscale
+from edge.preprocess import grey as to_grey
 from edge.scan import Scan, to_detection
 from edge.sources.base import Source
 from edge.timing import STAGES, StageTimer  # noqa: F401  (re-exported)
@@ -82,10 +83,13 @@ class Pipeline:
         for face in carry.faces:  # the carried faces' crops, where they moved to
             with t("crop"):
                 followed.append(carry.follow_one(frame.bgr, face))
-        scan = carry.scan(frame.bgr, followed)
+        # The arrival watch reads a grey view: the source's detection image (picamera2's lores
+        # plane), else the frame made grey once, which Haar's detection image is then cut from.
+        grey = frame.grey if frame.grey is not None else to_grey(frame.bgr)
+        scan = carry.scan(frame.bgr, followed, grey)
         self.scans[scan.kind] += 1
         with t("detect"):  # one sample per frame: Haar, or ~0 when the faces carry over
-            boxes = self._detect(frame, scan, carry.known(followed))
+            boxes = self._detect(frame.bgr, grey, scan, carry.known(followed))
         found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
         kept = carry.kept(followed, boxes, scan)
         fresh = [not carry.recognised(b, followed) for b in boxes] + [False] * len(kept)
@@ -110,15 +114,14 @@ class Pipeline:
         with self.timer("crop"):
             return crop_face(frame.bgr, region)
 
-    def _detect(self, frame: Frame, scan: Scan, known: list[Box]) -> list[Box]:
-        """Haar's boxes in source pixels: on the whole detection image, or in each window;
-        ``known``: where the tracked faces are (found again on weaker evidence)."""
+    def _detect(self, bgr: np.ndarray, grey: np.ndarray, scan: Scan, known: list[Box]) -> list[Box]:
+        """Haar's boxes in source pixels: on the whole detection image (``grey`` at most
+        ``detect_width`` wide), or in each window; ``known``: where the tracked faces are
+        (found again on weaker evidence)."""
         if not scan.windows:
             return []
-        grey = frame.grey
-        if grey is None:
-            grey = detection_image(frame.bgr, self.faces.detect_width)
-        factor = frame.bgr.shape[1] / grey.shape[1]
+        grey = downscale(grey, self.faces.detect_width)
+        factor = bgr.shape[1] / grey.shape[1]
         known = [b.scaled(1 / factor) for b in known]
         if scan.full:
             return [b.scaled(factor) for b in self.detector.detect(grey, None, known)]

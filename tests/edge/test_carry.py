@@ -340,3 +340,31 @@ def test_a_match_that_falls_sharply_is_checked_by_haar_though_still_above_min_ma
     # match is above min_match); 4: missed again, dropped. Before: carried on ~0.8, unchecked
     assert [len(r.faces) for r in results] == [1, 1, 1, 1, 0, 0]
     assert haar.calls == 3
+
+
+def test_the_arrival_watch_reads_the_frames_detection_image():
+    """A source's ready-made grey image (picamera2's lores Y plane) is what the watch compares:
+    a face arriving there makes Haar look on that frame, though the BGR image stayed flat."""
+    haar = FakeFaces([[], [BOX]])
+    pipe = pipeline(haar, detect_every=8, rescan_change=2.0, arrival_change=20.0)
+    flat = scene(False)
+    grey_wall = cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)
+    grey_face = cv2.cvtColor(scene(True), cv2.COLOR_BGR2GRAY)
+    frames = [Frame(flat, grey_wall)] * 3 + [Frame(flat, grey_face)]
+    results = [pipe.process(f, i, 0.0) for i, f in enumerate(frames)]
+    assert haar.calls == 2  # frame 0 (nothing tracked yet: whole frame) and frame 3 (arrival)
+    assert haar.windows[1] is not None and within([BOX], haar.windows[1]) == [BOX]
+    assert [len(r.faces) for r in results] == [0, 0, 0, 1]
+
+
+def test_thumbnail_of_a_bgr_frame_or_of_its_grey_view_at_another_size():
+    from edge.carry import CELL, thumbnail
+
+    bgr = np.zeros((96, 128, 3), np.uint8)
+    bgr[:, 64:] = 200
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(grey, (96, 72), interpolation=cv2.INTER_AREA)  # detection size
+    want = np.zeros((96 // CELL, 128 // CELL), np.float32)
+    want[:, 4:] = 200
+    assert np.array_equal(thumbnail(bgr), want)
+    assert np.allclose(thumbnail(bgr, small), want, atol=1)  # source cells, from the grey
