@@ -23,8 +23,7 @@ from edge.carry import BoxCarry
 from edge.config import Config, FacesConfig
 from edge.detection import FaceDetector, load_detector
 from edge.errors import SourceReadError
-from edge.preprocess import crop_box, crop_face, downscale
-from edge.preprocess import grey as to_grey
+from edge.preprocess import crop_box, crop_face, downscale, to_grey
 from edge.scan import Scan, to_detection
 from edge.sources.base import Source
 from edge.timing import STAGES, StageTimer  # noqa: F401  (re-exported)

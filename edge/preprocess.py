@@ -12,11 +12,11 @@ LIMITED_RANGE_LUT = np.clip((np.arange(256) - 16) * 255.0 / 219.0 + 0.5, 0, 255)
 
 
 def detection_image(bgr: np.ndarray, width: int) -> np.ndarray:
-    """A grey image at most ``width`` wide: ``downscale(grey(bgr), width)``."""
-    return downscale(grey(bgr), width)
+    """A grey image at most ``width`` wide: ``downscale(to_grey(bgr), width)``."""
+    return downscale(to_grey(bgr), width)
 
 
-def grey(bgr: np.ndarray) -> np.ndarray:
+def to_grey(bgr: np.ndarray) -> np.ndarray:
     """The frame in grey, full size."""
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from edge.preprocess import crop_box, crop_face, dequantize, detection_image, quantize
+from edge.preprocess import crop_box, crop_face, dequantize, detection_image, downscale, quantize
 from edge.sources.picamera import lores_grey
 from edge.types import Box
 
@@ -21,6 +21,12 @@ def test_crop_face_pads_outside_the_frame_and_converts_only_the_crop():
 def test_detection_image_is_downscaled_grey():
     grey = detection_image(np.zeros((480, 640, 3), np.uint8), 320)
     assert grey.shape == (240, 320)
+
+
+def test_a_grey_image_no_wider_than_the_detection_width_is_used_as_it_is():
+    lores = np.arange(360 * 480, dtype=np.uint32).reshape(360, 480).astype(np.uint8)
+    assert downscale(lores, 480) is lores  # picamera2's lores plane: no copy, no resampling
+    assert downscale(lores, 240).shape == (180, 240)
 
 
 def test_quantize_uses_scale_and_zero_point_for_both_8bit_types():
