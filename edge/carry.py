@@ -114,7 +114,6 @@ class BoxCarry:
         self.arrival_change = arrival_change
         self._thumb: np.ndarray | None = None  # at the last Haar run
         self._now: tuple[np.ndarray, np.ndarray] | None = None  # (image, its thumbnail)
-        self._grey: np.ndarray | None = None  # this frame in grey, if given
         self._watched: list[Box] = []  # the face regions then
         self.min_match = min_match
         self.max_coast = max_coast
@@ -141,7 +140,8 @@ class BoxCarry:
         each group of changed cells (any side); the whole frame without window scans, or when
         the windows cover most of it. ``grey``: the frame in grey at any size, if there is one
         (the arrival watch's thumbnail is cheaper from it than from ``image``)."""
-        self._grey = grey
+        if grey is not None and self.arrival_change > 0:
+            self._now = (image, thumbnail(image, grey))  # read by the watch, now and in ``watch``
         h, w = image.shape[:2]
         pairs = zip(self.faces, followed, strict=True)
         lost = [
@@ -235,10 +235,9 @@ class BoxCarry:
         """After a Haar run: what arrivals are looked for against, where it looked (the whole
         frame, or its windows): the thumbnail there now, and the face regions there now."""
         cached, self._now = self._now, None  # this frame's, from ``scan``: used once more
-        grey, self._grey = self._grey, None
         if self.arrival_change <= 0 or not scan.windows:
             return
-        now = cached[1] if cached is not None and cached[0] is image else thumbnail(image, grey)
+        now = cached[1] if cached is not None and cached[0] is image else thumbnail(image)
         if scan.full or self._thumb is None:
             self._thumb, self._watched = now, [f.region for f in self.faces]
             return
@@ -254,11 +253,11 @@ class BoxCarry:
         ]
 
     def _thumbnail(self, image: np.ndarray) -> np.ndarray:
-        """``thumbnail(image)``, computed once per frame: ``scan`` keeps it, ``watch`` (the
-        frame's last step) takes it and drops it, so a buffer reused by a source is never
-        read stale."""
+        """This frame's thumbnail, computed once: ``scan`` makes it (from the grey frame when
+        given), ``watch`` (the frame's last step) takes it and drops it, so a buffer reused by
+        a source is never read stale."""
         if self._now is None or self._now[0] is not image:
-            self._now = (image, thumbnail(image, self._grey))
+            self._now = (image, thumbnail(image))
         return self._now[1]
 
     def _holds(self, face: Carried, f: Followed) -> bool:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.types import Box, Face, iou  # iou: also imported from here (tests)
+from edge.types import Box, Face, iou
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,7 @@ import pytest
 from edge.errors import ConfigError
 from edge.faces import HaarFaceDetector
 from edge.scan import changed_regions, clip, grow, merge, merge_sized, sides_near, to_detection
-from edge.tracking import iou
-from edge.types import Box
+from edge.types import Box, iou
 
 
 def test_grow_keeps_the_centre_and_a_minimum_side():

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from edge.labels import EMOTIONS
-from edge.tracking import Tracker, change_frames, iou
-from edge.types import Box
+from edge.tracking import Tracker, change_frames
+from edge.types import Box, iou
 from tests.fakes import one_hot
 
 
