@@ -39,6 +39,12 @@ With ``rescan_change`` > 0 it too looks only at the cells whose mean grey change
 that since Haar last looked there, faces included: Haar gives the same answer on the same
 pixels, so a wall that did not change needs no second look. Camera noise moves a 16x16 cell's
 mean by a few tenths of a grey level; a change of exposure moves them all (a full scan).
+
+A box Haar finds within a face at least 1/``PART_SIDE`` its side (found on this frame, or a
+tracked face where it was followed to) is part of that face, not another one: the chin, the
+mouth, a hand on it, which both cascades can take for a small face. It is dropped before it
+is tracked; kept, it matched itself and was reported beside the face, or took the face's
+track id when the face's own match dropped on an expression change (make_scene seeds 4, 9).
 """
 
 from __future__ import annotations
@@ -67,6 +73,9 @@ IN_FRAME = 0.5  # a carried face with less of its box inside the frame has left:
 CHECKED = 0.9  # a face with this much of its box in a scanned window was checked there
 MATCH_DROP = 0.15  # a match this much below the last frame's no longer holds
 SIDES = 1.5  # a face is looked for again at 1/SIDES..SIDES x its side (an arrival: any side)
+PART_SIDE = 0.6  # a box at most this x a face's side, with PART_INSIDE of its area in that
+PART_GROW = 0.25  # face's box grown by PART_GROW x its side (chin and jaw below a Haar box)
+PART_INSIDE = 0.7  # is part of the face, not another face
 
 
 @dataclass
@@ -313,6 +322,21 @@ class BoxCarry:
         score = float(best) if np.isfinite(best) else 0.0
         frame = Box(0, 0, image.shape[1], image.shape[0])
         return Followed(box, region, crop, score, inside(box, frame))
+
+
+def is_part(box: Box, face: Box) -> bool:
+    """Whether ``box`` lies within ``face`` and is much smaller: a part of it (``PART_*``)."""
+    return (
+        max(box.w, box.h) <= PART_SIDE * max(face.w, face.h)
+        and inside(box, grow(face, PART_GROW)) >= PART_INSIDE
+    )
+
+
+def without_parts(found: Sequence[Box], followed: Sequence[Followed]) -> list[Box]:
+    """Haar's ``found`` boxes less those that are part of a face found or ``followed`` this
+    frame (``is_part``): one face is reported once."""
+    faces = [*found, *(f.box for f in followed)]
+    return [b for b in found if not any(is_part(b, f) for f in faces)]
 
 
 def thumbnail(image: np.ndarray, grey: np.ndarray | None = None) -> np.ndarray:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.backends.base import Classifier
-from edge.carry import BoxCarry
+from edge.carry import BoxCarry, without_parts
 from edge.config import Config, FacesConfig
 from edge.detection import FaceDetector, load_detector
 from edge.errors import SourceReadError
@@ -89,6 +89,7 @@ class Pipeline:
         self.scans[scan.kind] += 1
         with t("detect"):  # one sample per frame: Haar, or ~0 when the faces carry over
             boxes = self._detect(frame.bgr, grey, scan, carry.known(followed))
+        boxes = without_parts(boxes, followed)
         found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
         kept = carry.kept(followed, boxes, scan)
         fresh = [not carry.recognised(b, followed) for b in boxes] + [False] * len(kept)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edge.carry import Followed, is_part, without_parts
 from edge.config import FacesConfig
 from edge.labels import EMOTIONS
 from edge.pipeline import Pipeline
@@ -368,3 +369,38 @@ def test_thumbnail_of_a_bgr_frame_or_of_its_grey_view_at_another_size():
     want[:, 4:] = 200
     assert np.array_equal(thumbnail(bgr), want)
     assert np.allclose(thumbnail(bgr, small), want, atol=1)  # source cells, from the grey
+
+
+# A chin-sized box at the bottom of BOX, partly below it (Haar's box ends above the jaw).
+CHIN = Box(BOX.x + 25, BOX.y + 40, 30, 30)
+
+
+def test_a_small_box_within_a_face_is_part_of_it_not_another_face():
+    assert is_part(CHIN, BOX)
+    assert not is_part(BOX, CHIN)  # the face is not part of its chin
+    assert not is_part(Box(BOX.x + 10, BOX.y + 10, 40, 40), BOX)  # 2/3 its side: the same face
+    assert not is_part(Box(BOX.x + BOX.w + 5, BOX.y, 30, 30), BOX)  # a small face beside it
+    assert not is_part(Box(BOX.x + 50, BOX.y + 50, 30, 30), BOX)  # overlapping a corner only
+
+
+def test_a_face_is_reported_once_not_again_for_a_part_haar_finds_in_it():
+    haar = FakeFaces([[BOX, CHIN]])
+    result = pipeline(haar).process(Frame(scene(True)), 0, 0.0)
+    assert [f.box for f in result.faces] == [BOX]
+
+
+def test_a_part_found_while_the_face_is_followed_does_not_become_a_face():
+    # Found on frame 0; the periodic scan on frame 2 misses it (it still matches: bridged) and
+    # finds its chin: the chin lies within where the face was followed to, so it is dropped.
+    haar = FakeFaces([[BOX], [CHIN]])
+    pipe = pipeline(haar, detect_every=2, max_coast=1)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(3)]
+    assert haar.calls == 2
+    assert [[f.box for f in r.faces] for r in results] == [[BOX], [BOX], [BOX]]
+
+
+def test_without_parts_keeps_faces_side_by_side():
+    beside = Box(BOX.x + BOX.w + 5, BOX.y + 10, 30, 30)
+    followed = [Followed(BOX, BOX, np.zeros((48, 48), np.uint8), 0.9)]
+    assert without_parts([CHIN, beside], followed) == [beside]
+    assert without_parts([BOX, beside, CHIN], []) == [BOX, beside]
