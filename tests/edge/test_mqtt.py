@@ -263,8 +263,8 @@ def test_last_will_offline_when_killed(broker):
 
 def test_username_password_required_by_broker(tmp_path):
     passwd = tmp_path / "passwd"
+    broker = Broker(tmp_path, extra=f"password_file {passwd}\n")  # skips without mosquitto
     subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwd), "edge", "s3cret"], check=True)
-    broker = Broker(tmp_path, extra=f"password_file {passwd}\n")
     broker.conf.write_text(
         broker.conf.read_text().replace("allow_anonymous true", "allow_anonymous false")
     )
