@@ -74,8 +74,8 @@ CHECKED = 0.9  # a face with this much of its box in a scanned window was checke
 MATCH_DROP = 0.15  # a match this much below the last frame's no longer holds
 SIDES = 1.5  # a face is looked for again at 1/SIDES..SIDES x its side (an arrival: any side)
 PART_SIDE = 0.6  # a box at most this x a face's side, with PART_INSIDE of its area in that
-PART_GROW = 0.25  # face's box grown by PART_GROW x its side (chin and jaw below a Haar box)
-PART_INSIDE = 0.7  # is part of the face, not another face
+PART_BELOW = 0.35  # face's box lengthened downwards by PART_BELOW x its side (the chin and jaw
+PART_INSIDE = 0.7  # below a Haar box; not sideways: a face in the next lane), is part of it
 
 
 @dataclass
@@ -326,10 +326,9 @@ class BoxCarry:
 
 def is_part(box: Box, face: Box) -> bool:
     """Whether ``box`` lies within ``face`` and is much smaller: a part of it (``PART_*``)."""
-    return (
-        max(box.w, box.h) <= PART_SIDE * max(face.w, face.h)
-        and inside(box, grow(face, PART_GROW)) >= PART_INSIDE
-    )
+    side = max(face.w, face.h)
+    below = Box(face.x, face.y, face.w, face.h + round(PART_BELOW * side))
+    return max(box.w, box.h) <= PART_SIDE * side and inside(box, below) >= PART_INSIDE
 
 
 def without_parts(found: Sequence[Box], followed: Sequence[Followed]) -> list[Box]:

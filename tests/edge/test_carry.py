@@ -381,6 +381,9 @@ def test_a_small_box_within_a_face_is_part_of_it_not_another_face():
     assert not is_part(Box(BOX.x + 10, BOX.y + 10, 40, 40), BOX)  # 2/3 its side: the same face
     assert not is_part(Box(BOX.x + BOX.w + 5, BOX.y, 30, 30), BOX)  # a small face beside it
     assert not is_part(Box(BOX.x + 50, BOX.y + 50, 30, 30), BOX)  # overlapping a corner only
+    # a small face in the next lane, close beside a large one: not within it (a box grown on
+    # every side by a quarter of the large face's side took it for a part: make_scene seed 13)
+    assert not is_part(Box(232, 100, 76, 76), Box(0, 0, 240, 240))
 
 
 def test_a_face_is_reported_once_not_again_for_a_part_haar_finds_in_it():
