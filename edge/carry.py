@@ -45,6 +45,9 @@ tracked face where it was followed to) is part of that face, not another one: th
 mouth, a hand on it, which both cascades can take for a small face. It is dropped before it
 is tracked; kept, it matched itself and was reported beside the face, or took the face's
 track id when the face's own match dropped on an expression change (make_scene seeds 4, 9).
+The other way round too: a followed box that lies so within a face Haar finds is dropped
+when the face is found (Haar had found only the chin of a face it missed after an expression
+change, and the chin matched itself for 18 frames beside the face: make_scene seed 9).
 """
 
 from __future__ import annotations
@@ -204,13 +207,16 @@ class BoxCarry:
         self, followed: Sequence[Followed], found: Sequence[Box], scan: Scan
     ) -> list[tuple[int, Followed, bool]]:
         """The carried faces that stay, as (index, where followed to, checked by this scan),
-        Haar's own finds aside. A face whose box lies in a scanned window was checked: if
-        Haar missed it, it stays only while it still matches, for ``max_coast`` runs; a
-        face outside every window stays as followed (its match held)."""
+        Haar's own finds aside, and the parts of them (``is_part``). A face whose box lies
+        in a scanned window was checked: if Haar missed it, it stays only while it still
+        matches, for ``max_coast`` runs; a face outside every window stays as followed (its
+        match held)."""
         out = []
         for k, (face, f) in enumerate(zip(self.faces, followed, strict=True)):
-            if any(iou(f.box, b) >= SAME_FACE_IOU for b in found) or f.inside < IN_FRAME:
-                continue  # found again (Haar's box replaces it), or it has left the frame
+            if any(iou(f.box, b) >= SAME_FACE_IOU or is_part(f.box, b) for b in found):
+                continue  # found again (Haar's box replaces it), or part of a face Haar found
+            if f.inside < IN_FRAME:
+                continue  # it has left the frame
             checked = self._doubtful(face, f) or any(
                 inside(f.box, w) >= CHECKED for w in scan.windows
             )
