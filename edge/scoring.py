@@ -126,15 +126,37 @@ def score_frame(
 ) -> Tally:
     """The tally of one frame's ``(box, label)`` predictions against its true faces; a
     prediction left unmatched that overlaps an ``ignore`` box is not counted at all."""
-    pairs = match([b for b, _ in pred], [b for b, _ in truth], min_iou)
+    boxes = [b for b, _ in pred]
+    pairs = match(boxes, [b for b, _ in truth], min_iou)
     correct = sum(pred[i][1] == truth[j][1] for i, j in pairs)
-    used = {i for i, _ in pairs}
-    rest = [b for i, (b, _) in enumerate(pred) if i not in used]
-    hits = {i for i, _ in match(rest, ignore, min_iou)} if ignore else set()
-    rest = [b for i, b in enumerate(rest) if i not in hits]
+    rest = phantoms(boxes, [b for b, _ in truth], min_iou, ignore, pairs)
     faces = [*(b for b, _ in truth), *ignore]
-    on_faces = sum(any(inside(b, f) >= ON_FACE for f in faces) for b in rest)
-    return Tally(len(truth), len(pred) - len(hits), len(pairs), correct, 1, on_faces)
+    on_faces = sum(on_a_face(boxes[i], faces) for i in rest)
+    dropped = len(pred) - len(pairs) - len(rest)  # on an ignored face: not counted
+    return Tally(len(truth), len(pred) - dropped, len(pairs), correct, 1, on_faces)
+
+
+def phantoms(
+    pred: Sequence[BoxT],
+    truth: Sequence[BoxT],
+    min_iou: float = 0.3,
+    ignore: Sequence[BoxT] = (),
+    pairs: Sequence[tuple[int, int]] | None = None,
+) -> list[int]:
+    """The indexes of the predicted boxes that match no true face (``match``) and no
+    ``ignore`` box left over: the phantoms of ``score_frame``. ``pairs``: ``match``'s, if
+    already made."""
+    used = {i for i, _ in (match(pred, truth, min_iou) if pairs is None else pairs)}
+    rest = [i for i in range(len(pred)) if i not in used]
+    if not ignore:
+        return rest
+    hits = {rest[k] for k, _ in match([pred[i] for i in rest], ignore, min_iou)}
+    return [i for i in rest if i not in hits]
+
+
+def on_a_face(box: BoxT, faces: Sequence[BoxT]) -> bool:
+    """Whether ``box`` has at least ``ON_FACE`` of its area inside one of ``faces``."""
+    return any(inside(box, f) >= ON_FACE for f in faces)
 
 
 @dataclass

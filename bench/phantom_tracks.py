@@ -1,0 +1,136 @@
+"""The phantom faces of a run, by track: which reported faces matched no true face, and where.
+
+    python -m edge run --source bench/results/scene4 --events /tmp/scene4.jsonl
+    python -m bench.phantom_tracks /tmp/scene4.jsonl bench/results/scene4/truth.json
+
+Each frame of the events file (one JSON line per frame, ``python -m edge run --events``) is
+scored against the clip's truth as ``python -m edge bench --truth`` scores it
+(``edge.scoring.phantoms``: matched one-to-one by IoU >= 0.3; a box on a face marked
+``ignore`` is neither), and the phantoms are grouped by track id, longest first: frames, first
+and last frame, the box then, whether it lies on a true face (``edge.scoring.ON_FACE``: a box
+too small or off-centre to match the face it is on) or on the background, and the true face
+it overlaps most. The totals are ``edge bench``'s ``phantoms_per_100_frames`` and
+``phantoms_on_faces_per_100_frames`` for the same run (the pipeline is deterministic).
+A bad file stops with one line naming it, the line and what is wrong, and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge.scoring import load_truth, on_a_face, phantoms
+from edge.types import iou
+
+
+@dataclass
+class PhantomTrack:
+    """One track's phantom frames: (frame, box, on a face, the most overlapped true face)."""
+
+    id: int
+    frames: list[tuple[int, list[int], bool, dict[str, Any] | None]] = field(default_factory=list)
+
+    @property
+    def on_faces(self) -> int:
+        return sum(on for _, _, on, _ in self.frames)
+
+
+def read_events(path: Path) -> list[list[dict[str, Any]]]:
+    """The faces of each frame of an events file, in frame order.
+
+    Raises:
+        ValueError: one line naming the file, the line and what is wrong.
+    """
+    frames: dict[int, list[dict[str, Any]]] = {}
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    for n, line in enumerate(lines, 1):
+        try:
+            event = json.loads(line)
+            faces = event["faces"]
+            frames[int(event["frame"])] = [
+                {"id": int(f["id"]), "box": [int(v) for v in f["box"]]} for f in faces
+            ]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f'{path}: line {n} is not an events line ({{"frame": N, "faces": [{{"id", '
+                f'"box"}}, ...]}}): {exc}'
+            ) from None
+    if not frames:
+        raise ValueError(f"{path}: no events")
+    return [frames.get(i, []) for i in range(max(frames) + 1)]
+
+
+def phantom_tracks(
+    events: Sequence[Sequence[dict[str, Any]]], truth: Sequence[Sequence[dict[str, Any]]]
+) -> list[PhantomTrack]:
+    """The tracks with phantom frames, most frames first (ties: the earliest first)."""
+    tracks: dict[int, PhantomTrack] = {}
+    for i, (faces, true) in enumerate(zip(events, truth, strict=False)):
+        counted = [f["box"] for f in true if not f.get("ignore")]
+        ignored = [f["box"] for f in true if f.get("ignore")]
+        boxes = [f["box"] for f in faces]
+        for k in phantoms(boxes, counted, ignore=ignored):
+            near = max(true, key=lambda t: iou(boxes[k], t["box"]), default=None)
+            on = on_a_face(boxes[k], counted + ignored)
+            track = tracks.setdefault(faces[k]["id"], PhantomTrack(faces[k]["id"]))
+            track.frames.append((i, boxes[k], on, near))
+    return sorted(tracks.values(), key=lambda t: (-len(t.frames), t.frames[0][0]))
+
+
+def describe(track: PhantomTrack) -> str:
+    first, last = track.frames[0], track.frames[-1]
+    where = "on a face" if track.on_faces * 2 >= len(track.frames) else "on the background"
+    near = first[3]
+    nearest = (
+        f"; nearest true face {near['box']} ({near['label']}, IoU {iou(first[1], near['box']):.2f})"
+        if near
+        else ""
+    )
+    n = len(track.frames)
+    return (
+        f"track {track.id}: {n} frame{'s' * (n != 1)}, {first[0]}-{last[0]}, {where} "
+        f"({track.on_faces} of them on a face); box {first[1]} -> {last[1]}{nearest}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.phantom_tracks", description=__doc__)
+    parser.add_argument("events", type=Path, help="events JSON lines (edge run --events)")
+    parser.add_argument("truth", type=Path, help="the clip's truth.json")
+    args = parser.parse_args(argv)
+    try:
+        truth = load_truth(args.truth)
+        events = read_events(args.events)
+    except ValueError as exc:
+        print(f"phantom_tracks: error: {exc}", file=sys.stderr)
+        return 1
+    if len(events) > len(truth):
+        print(
+            f"phantom_tracks: error: {args.events} has {len(events)} frames, more than the "
+            f"{len(truth)} of {args.truth}: another clip's events?",
+            file=sys.stderr,
+        )
+        return 1
+    tracks = phantom_tracks(events, truth)
+    for track in tracks:
+        print(describe(track))
+    total = sum(len(t.frames) for t in tracks)
+    on_faces = sum(t.on_faces for t in tracks)
+    frames = len(events)
+    print(
+        f"{total} phantom faces in {frames} frames: {100 * total / frames:.3f} per 100 frames, "
+        f"{100 * on_faces / frames:.3f} on a face, in {len(tracks)} tracks"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

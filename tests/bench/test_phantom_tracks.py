@@ -1,0 +1,77 @@
+"""``bench.phantom_tracks``: the phantoms of a run by track, totalled as ``edge bench`` does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.phantom_tracks import main, phantom_tracks, read_events
+from edge.scoring import ClipScore
+
+FACE = [100, 100, 100, 100]
+IGNORED = [400, 100, 100, 100]  # fading in: neither a hit nor a phantom
+TRUTH = [
+    [{"box": FACE, "label": "happy"}],
+    [{"box": FACE, "label": "happy"}, {"box": IGNORED, "label": "sad", "ignore": True}],
+    [],
+]
+EVENTS = [
+    [{"id": 0, "box": FACE}, {"id": 1, "box": [300, 300, 50, 50]}],  # 1: on the wall
+    [
+        {"id": 0, "box": [102, 101, 98, 98]},
+        {"id": 1, "box": [301, 300, 50, 50]},
+        {"id": 2, "box": IGNORED},
+        {"id": 3, "box": [120, 150, 30, 30]},  # inside the face, too small to match it
+    ],
+    [],
+]
+
+
+def write(tmp_path: Path, events=EVENTS, truth=TRUTH) -> tuple[Path, Path]:
+    ev, tr = tmp_path / "events.jsonl", tmp_path / "truth.json"
+    lines = [json.dumps({"frame": i, "faces": f}) + "\n" for i, f in enumerate(events)]
+    ev.write_text("".join(lines))
+    tr.write_text(json.dumps({"frames": [{"faces": f} for f in truth]}))
+    return ev, tr
+
+
+def test_phantoms_are_grouped_by_track_longest_first_and_placed():
+    tracks = phantom_tracks(EVENTS, TRUTH)
+    assert [(t.id, len(t.frames), t.on_faces) for t in tracks] == [(1, 2, 0), (3, 1, 1)]
+    assert [f for f, *_ in tracks[0].frames] == [0, 1]
+    assert tracks[1].frames[0][3] == TRUTH[1][0]  # the true face it overlaps most
+
+
+def test_the_totals_are_those_of_the_clip_score(tmp_path, capsys):
+    clip = ClipScore()
+    for faces, true in zip(EVENTS, TRUTH, strict=True):
+        clip.add([(f["box"], "happy") for f in faces], true)
+    report = clip.report()
+    assert main([str(p) for p in write(tmp_path)]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert f"{report['phantoms_per_100_frames']:.3f} per 100 frames" in last  # 100.000
+    assert f"{report['phantoms_on_faces_per_100_frames']:.3f} on a face" in last  # 33.333
+    assert last.startswith("3 phantom faces in 3 frames")
+
+
+def test_a_bad_events_line_is_named_with_its_number(tmp_path, capsys):
+    ev, tr = write(tmp_path)
+    ev.write_text(ev.read_text() + '{"frame": 3, "faces": [{"box": [1, 2, 3, 4]}]}\n')
+    with pytest.raises(ValueError, match="line 4 is not an events line"):
+        read_events(ev)
+    assert main([str(ev), str(tr)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "events.jsonl: line 4" in err[0]
+
+
+def test_events_of_a_longer_clip_are_refused(tmp_path, capsys):
+    ev, tr = write(tmp_path, truth=TRUTH[:2])
+    assert main([str(ev), str(tr)]) == 1
+    assert "3 frames, more than the 2" in capsys.readouterr().err
+
+
+def test_a_missing_file_is_one_line(tmp_path, capsys):
+    assert main([str(tmp_path / "none.jsonl"), str(write(tmp_path)[1])]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
