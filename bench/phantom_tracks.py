@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     frames = len(events)
     print(
         f"{total} phantom faces in {frames} frames: {100 * total / frames:.3f} per 100 frames, "
-        f"{100 * on_faces / frames:.3f} on a face, in {len(tracks)} tracks"
+        f"{100 * on_faces / frames:.3f} on a face, in {len(tracks)} track{'s' * (len(tracks) != 1)}"
     )
     return 0
 
