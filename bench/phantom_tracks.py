@@ -11,7 +11,8 @@ and last frame, the box then, whether it lies on a true face (``edge.scoring.ON_
 too small or off-centre to match the face it is on) or on the background, and the true face
 it overlaps most. The totals are ``edge bench``'s ``phantoms_per_100_frames`` and
 ``phantoms_on_faces_per_100_frames`` for the same run (the pipeline is deterministic).
-A bad file stops with one line naming it, the line and what is wrong, and exit status 1.
+A bad file stops with one line naming it, the line and what is wrong, and exit status 1;
+events whose faces mostly match no true face (another clip's run?) get a warning.
 """
 
 from __future__ import annotations
@@ -68,6 +69,45 @@ def read_events(path: Path) -> list[list[dict[str, Any]]]:
     return [frames.get(i, []) for i in range(max(frames) + 1)]
 
 
+def load_run(events_path: Path, truth_path: Path) -> tuple[list, list]:
+    """A run's events and its clip's truth (``load_truth``), per frame.
+
+    Raises:
+        ValueError: one line naming the bad file, or events longer than the truth.
+    """
+    truth = load_truth(truth_path)
+    events = read_events(events_path)
+    if len(events) > len(truth):
+        raise ValueError(
+            f"{events_path} has {len(events)} frames, more than the {len(truth)} of "
+            f"{truth_path}: another clip's events?"
+        )
+    return events, truth
+
+
+def warn_if_foreign(events: Sequence, truth: Sequence, prog: str) -> float:
+    """Warn on stderr when most reported faces match no true face (``FOREIGN``): events of
+    a run on another clip of the same length, which frame numbers alone cannot tell apart
+    (our runs match 97-100% of their boxes). Returns that share."""
+    boxes = phantom = 0
+    for faces, true in zip(events, truth, strict=False):
+        counted = [f["box"] for f in true if not f.get("ignore")]
+        ignored = [f["box"] for f in true if f.get("ignore")]
+        boxes += len(faces)
+        phantom += len(phantoms([f["box"] for f in faces], counted, ignore=ignored))
+    share = phantom / boxes if boxes else 0.0
+    if boxes >= FOREIGN_MIN and share > FOREIGN:
+        print(
+            f"{prog}: warning: {phantom} of the {boxes} faces reported match no true face: "
+            "are these the events of a run on this clip?",
+            file=sys.stderr,
+        )
+    return share
+
+
+FOREIGN, FOREIGN_MIN = 0.5, 20  # more than this share of at least this many boxes: warn
+
+
 def phantom_tracks(
     events: Sequence[Sequence[dict[str, Any]]], truth: Sequence[Sequence[dict[str, Any]]]
 ) -> list[PhantomTrack]:
@@ -107,18 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("truth", type=Path, help="the clip's truth.json")
     args = parser.parse_args(argv)
     try:
-        truth = load_truth(args.truth)
-        events = read_events(args.events)
+        events, truth = load_run(args.events, args.truth)
     except ValueError as exc:
         print(f"phantom_tracks: error: {exc}", file=sys.stderr)
         return 1
-    if len(events) > len(truth):
-        print(
-            f"phantom_tracks: error: {args.events} has {len(events)} frames, more than the "
-            f"{len(truth)} of {args.truth}: another clip's events?",
-            file=sys.stderr,
-        )
-        return 1
+    warn_if_foreign(events, truth, "phantom_tracks")
     tracks = phantom_tracks(events, truth)
     for track in tracks:
         print(describe(track))

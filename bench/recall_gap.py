@@ -13,7 +13,9 @@ matched to the true faces as ``edge bench --truth`` matches them (``edge.scoring
 frames found by `fer` only: a face `fer` finds on about half its frames and we seldom is one
 Haar finds only now and then, which a detector on every frame catches more often than a
 tracker that must find a new face on three frames running.
-A bad file or folder stops with one line naming it and exit status 1.
+Frames are read as ``python -m edge run --source CLIP`` reads them (the image-folder source).
+A bad file or folder stops with one line naming it and exit status 1; events whose faces
+mostly match no true face (another clip's run?) get a warning.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from bench.phantom_tracks import read_events
-from edge.scoring import load_truth, match
+from bench.phantom_tracks import load_run, warn_if_foreign
+from edge.scoring import match
+from edge.sources.files import ImageFolderSource
 
 BoxList = list[list[int]]
 
@@ -85,14 +88,6 @@ def fer_detector() -> Callable[[np.ndarray], BoxList]:
     return detect
 
 
-def clip_frames(clip: Path) -> list[Path]:
-    """The frame files of a clip folder (``bench/make_clip.py``, ``bench/make_scene.py``)."""
-    frames = sorted(clip.glob("frame_*.png"))
-    if not frames:
-        raise ValueError(f"{clip}: no frame_*.png (a folder from bench/make_scene.py?)")
-    return frames
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.recall_gap", description=__doc__)
     parser.add_argument("events", type=Path, help="events JSON lines (edge run --events)")
@@ -100,25 +95,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=10, help="faces listed (default 10)")
     args = parser.parse_args(argv)
     try:
-        frames = clip_frames(args.clip)
-        truth = load_truth(args.clip / "truth.json")
-        events = read_events(args.events)
-    except ValueError as exc:
-        print(f"recall_gap: error: {exc}", file=sys.stderr)
-        return 1
-    if len(events) > len(frames):
+        frames = ImageFolderSource(args.clip)  # what `edge run --source CLIP` reads
+        events, truth = load_run(args.events, args.clip / "truth.json")
+    except OSError:  # no folder, or no images in it (SourceUnavailable)
         print(
-            f"recall_gap: error: {args.events} has {len(events)} frames, more than the "
-            f"{len(frames)} of {args.clip}: another clip's events?",
+            f"recall_gap: error: {args.clip}: no frame_*.png (a make_scene folder?)",
             file=sys.stderr,
         )
         return 1
-    import cv2
-
+    except ValueError as exc:
+        print(f"recall_gap: error: {exc}", file=sys.stderr)
+        return 1
+    warn_if_foreign(events, truth, "recall_gap")
     detect = fer_detector()
-    fers = (detect(cv2.imread(str(path))) for path in frames[: len(events)])
+    fers = (detect(frame.bgr) for frame in iter(frames.read, None))
     ours = ([f["box"] for f in faces] for faces in events)
     gaps = recall_gap(truth[: len(events)], ours, fers)
+    frames.close()
     total = FaceGap("all")
     for g in gaps:
         for key in ("frames", "fer", "ours", "fer_only", "ours_only"):

@@ -132,8 +132,8 @@ def score_frame(
     rest = phantoms(boxes, [b for b, _ in truth], min_iou, ignore, pairs)
     faces = [*(b for b, _ in truth), *ignore]
     on_faces = sum(on_a_face(boxes[i], faces) for i in rest)
-    dropped = len(pred) - len(pairs) - len(rest)  # on an ignored face: not counted
-    return Tally(len(truth), len(pred) - dropped, len(pairs), correct, 1, on_faces)
+    counted = len(pairs) + len(rest)  # a box on an ignored face is not counted
+    return Tally(len(truth), counted, len(pairs), correct, 1, on_faces)
 
 
 def phantoms(

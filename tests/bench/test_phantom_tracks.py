@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.phantom_tracks import main, phantom_tracks, read_events
+from bench.phantom_tracks import main, phantom_tracks, read_events, warn_if_foreign
 from edge.scoring import ClipScore
 
 FACE = [100, 100, 100, 100]
@@ -75,3 +75,13 @@ def test_events_of_a_longer_clip_are_refused(tmp_path, capsys):
 def test_a_missing_file_is_one_line(tmp_path, capsys):
     assert main([str(tmp_path / "none.jsonl"), str(write(tmp_path)[1])]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_events_of_another_clip_of_the_same_length_are_warned_of(capsys):
+    wall = [[{"id": k, "box": [300 + k, 300, 50, 50]}] for k in range(30)]
+    faces = [[{"id": 0, "box": FACE}]] * 30
+    truth = [[{"box": FACE, "label": "happy"}]] * 30
+    assert warn_if_foreign(faces, truth, "t") == 0.0
+    assert capsys.readouterr().err == ""
+    assert warn_if_foreign(wall, truth, "t") == 1.0
+    assert "30 of the 30 faces reported match no true face" in capsys.readouterr().err
