@@ -13,9 +13,14 @@ does not find again there is dropped on this frame. A match that fell by more th
 it: seen left on a background blob at 0.86 for 5 frames); missed there, it coasts as below
 and is looked for again on the next frame. A face half out of the frame is dropped.
 
-A face Haar finds that is not a tracked one must be found again on each of the next
-``confirm`` frames (in its window) before its match alone may carry it: a Haar false positive
-on a textured wall is rarely found three frames running, and would match itself forever.
+A face Haar finds that is not a tracked one must be found again on ``confirm`` more frames
+(in its window) before its match alone may carry it: a Haar false positive on a textured wall
+is rarely found three times, and would match itself forever. A look that misses it is one of
+its ``confirm_misses``: while it has some left it is kept *hidden* (not reported, not
+classified) and looked for again on the next frame; reported again when found. Haar finds some
+real faces on only about every other frame (4-8 agreeing detections): with no miss allowed
+such a face was dropped on its first miss and looked for again only at the next periodic scan,
+while ``fer`` (Haar on every frame) reported it on half the frames.
 A tracked face found again with another look (its match had dropped) is confirmed anew. Only
 established faces that still match are ``known``: Haar may find them on weaker evidence.
 A tracked face that a Haar run misses but that still matches its reference is kept, for up
@@ -54,6 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -92,6 +98,7 @@ class Carried:
     missed: int = 0
     unproven: int = 0
     score: float = 1.0  # its match on the last frame (1: Haar found it there, the reference)
+    misses_left: int = 0  # while unproven: looks it may still be missed on (hidden then)
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,15 @@ class Followed:
     crop: np.ndarray
     score: float
     inside: float = 1.0  # the fraction of the box inside the frame
+
+
+class Kept(NamedTuple):
+    """A carried face that stays after a frame's Haar run (``BoxCarry.kept``)."""
+
+    index: int  # in ``BoxCarry.faces``
+    followed: Followed  # where it was followed to on this frame
+    checked: bool  # a Haar run looked for it on this frame (and missed it)
+    shown: bool = True  # False: a new face missed while being confirmed, kept hidden
 
 
 class BoxCarry:
@@ -118,11 +134,13 @@ class BoxCarry:
         windowed: bool = True,
         confirm: int = 2,
         rescan_change: float = 0.0,
+        confirm_misses: int = 0,
     ) -> None:
         self.every = every
         self.rescan_change = rescan_change
         self.windowed = windowed
         self.confirm = confirm
+        self.confirm_misses = confirm_misses
         self.arrival_change = arrival_change
         self._thumb: np.ndarray | None = None  # at the last Haar run
         self._now: tuple[np.ndarray, np.ndarray] | None = None  # (image, its thumbnail)
@@ -203,14 +221,12 @@ class BoxCarry:
         restarts its smoothing)."""
         return any(iou(box, f.box) >= SAME_FACE_IOU and f.score >= self.min_match for f in followed)
 
-    def kept(
-        self, followed: Sequence[Followed], found: Sequence[Box], scan: Scan
-    ) -> list[tuple[int, Followed, bool]]:
-        """The carried faces that stay, as (index, where followed to, checked by this scan),
-        Haar's own finds aside, and the parts of them (``is_part``). A face whose box lies
-        in a scanned window was checked: if Haar missed it, it stays only while it still
-        matches, for ``max_coast`` runs; a face outside every window stays as followed (its
-        match held)."""
+    def kept(self, followed: Sequence[Followed], found: Sequence[Box], scan: Scan) -> list[Kept]:
+        """The carried faces that stay, Haar's own finds aside, and the parts of them
+        (``is_part``). A face whose box lies in a scanned window was checked: if Haar missed
+        it, it stays only while it still matches, for ``max_coast`` runs; a face outside every
+        window stays as followed (its match held). A new face missed while being confirmed
+        stays hidden (``shown`` False) while it has ``confirm_misses`` left."""
         out = []
         for k, (face, f) in enumerate(zip(self.faces, followed, strict=True)):
             if any(iou(f.box, b) >= SAME_FACE_IOU or is_part(f.box, b) for b in found):
@@ -222,27 +238,31 @@ class BoxCarry:
             )
             may_coast = face.missed < self.max_coast and f.score >= self.min_match
             if not checked or (may_coast and not face.unproven):
-                out.append((k, f, checked))
+                out.append(Kept(k, f, checked))
+            elif face.unproven and face.misses_left > 0:
+                out.append(Kept(k, f, checked, shown=False))
         return out
 
     def update(
         self,
         found: Sequence[tuple[Box, Box, np.ndarray]],
-        kept: Sequence[tuple[int, Followed, bool]] = (),
+        kept: Sequence[Kept] = (),
         full: bool = True,
         followed: Sequence[Followed] = (),
     ) -> None:
         """After a frame: the faces Haar ``found`` (box, region, crop), the carried faces
         ``kept`` (see ``kept``), whether the scan was a full-frame one, and ``followed``."""
         faces = [
-            Carried(b, r, self._reference(b, c), 0, self._unproven(b, followed))
+            Carried(b, r, self._reference(b, c), 0, u, misses_left=self._misses_left(b, u))
             for b, r, c in found
+            for u in [self._unproven(b, followed)]
         ]
-        faces += [
-            Carried(f.box, f.region, old.ref, old.missed + checked, score=f.score)
-            for k, f, checked in kept
-            for old in [self.faces[k]]
-        ]
+        for k, f, checked, shown in kept:
+            old = self.faces[k]
+            face = Carried(f.box, f.region, old.ref, old.missed + checked, score=f.score)
+            if not shown:  # still being confirmed, with one miss fewer left
+                face.unproven, face.misses_left = old.unproven, old.misses_left - 1
+            faces.append(face)
         self.faces = faces
         self._since = 0 if full else self._since + 1
 
@@ -293,6 +313,14 @@ class BoxCarry:
         if old is None or not self.recognised(box, followed):
             return self.confirm
         return max(old.unproven - 1, 0)
+
+    def _misses_left(self, box: Box, unproven: int) -> int:
+        """For a face Haar found: the looks it may still be missed on while being confirmed,
+        ``confirm_misses`` unless it was already being confirmed there (none once confirmed)."""
+        if not unproven:
+            return 0
+        old = next((f for f in self.faces if iou(f.box, box) >= SAME_FACE_IOU and f.unproven), None)
+        return self.confirm_misses if old is None else old.misses_left
 
     def known(self, followed: Sequence[Followed]) -> list[Box]:
         """The boxes of the established faces that still match: Haar may find them again on

@@ -95,7 +95,8 @@ class FacesConfig:
     arrival_change: float = 20.0  # mean grey change of a 16 px cell away from faces: run Haar
     window_scans: bool = True  # ...only around the changed cells / lost faces (False: all)
     rescan_change: float = 2.0  # the periodic scan: only cells changed this much (0: all)
-    confirm_frames: int = 2  # a new face must be found again on each of the next N frames
+    confirm_frames: int = 2  # a new face must be found again on N more frames...
+    confirm_misses: int = 3  # ...missed on at most this many looks meanwhile (hidden then)
     scale_factor: float = 1.1
     min_neighbors: int = 4  # Haar's agreeing detections for a new face...
     known_neighbors: int = 3  # ...and for a tracked one found again (at most min_neighbors)
@@ -116,6 +117,7 @@ class FacesConfig:
         _check(1 <= self.detect_every <= 30, "faces.detect_every", "in [1, 30]")
         _check(0 <= self.max_coast <= 10, "faces.max_coast", "in [0, 10]")
         _check(0 <= self.confirm_frames <= 10, "faces.confirm_frames", "in [0, 10]")
+        _check(0 <= self.confirm_misses <= 10, "faces.confirm_misses", "in [0, 10]")
         _check(0 <= self.arrival_change <= 255, "faces.arrival_change", "in [0, 255] (0: off)")
         _check(0 <= self.rescan_change <= 255, "faces.rescan_change", "in [0, 255] (0: all)")
         _check(-1 <= self.carry_min_match <= 1, "faces.carry_min_match", "in [-1, 1]")

@@ -56,6 +56,7 @@ class Pipeline:
             arrival_change=faces.arrival_change,
             windowed=faces.window_scans,
             confirm=faces.confirm_frames,
+            confirm_misses=faces.confirm_misses,
             rescan_change=faces.rescan_change,
         )
         self.scans: Counter[str] = Counter()  # frames by Haar scan: full, window, none
@@ -92,9 +93,10 @@ class Pipeline:
         boxes = without_parts(boxes, followed)
         found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
         kept = carry.kept(followed, boxes, scan)
-        fresh = [not carry.recognised(b, followed) for b in boxes] + [False] * len(kept)
-        boxes += [f.box for _, f, _ in kept]
-        crops = [c for _, _, c in found] + [f.crop for _, f, _ in kept]
+        shown = [k.followed for k in kept if k.shown]  # a face being confirmed may be hidden
+        fresh = [not carry.recognised(b, followed) for b in boxes] + [False] * len(shown)
+        boxes += [f.box for f in shown]
+        crops = [c for _, _, c in found] + [f.crop for f in shown]
         scores = []
         for crop in crops:
             with t("infer"):

@@ -27,6 +27,7 @@ def scene(face: bool) -> np.ndarray:
 
 def pipeline(detector: FakeFaces, **faces: object) -> Pipeline:
     faces.setdefault("confirm_frames", 0)  # new faces carried at once (tested apart)
+    faces.setdefault("confirm_misses", 0)  # a miss while being confirmed drops it (tested apart)
     faces.setdefault("rescan_change", 0.0)  # periodic scans of the whole frame (tested apart)
     cfg = FacesConfig(detect_width=200, **faces)  # type: ignore[arg-type]
     return Pipeline(detector, FakeClassifier(), Tracker(EMOTIONS), cfg)
@@ -258,6 +259,32 @@ def test_a_new_face_must_be_found_again_on_the_next_frames_to_be_carried():
     results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(6)]
     assert [len(r.faces) for r in results] == [1] * 6
     assert steady.calls == 3 and steady.windows[1:] != [None, None]  # then carried; windows
+
+
+def test_a_new_face_missed_while_being_confirmed_is_hidden_and_looked_for_again():
+    # Haar finds this face on every other look (as some real faces: 4-8 agreeing detections)
+    haar = FakeFaces([[BOX], [], [BOX], [], [BOX], []])
+    pipe = pipeline(haar, detect_every=10, confirm_frames=2, confirm_misses=3)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(8)]
+    # shown where found (0, 2, 4), hidden where missed (1, 3): neither reported nor
+    # classified; found on 3 frames it is confirmed and carried on its match (5-7, no Haar)
+    assert [len(r.faces) for r in results] == [1, 0, 1, 0, 1, 1, 1, 1]
+    assert haar.calls == 5 and pipe.classifier.calls == 6
+    assert {f.id for r in results for f in r.faces} == {0}  # one track throughout
+    # without misses allowed it is dropped on its first miss, until the next periodic scan
+    haar = FakeFaces([[BOX], [], [BOX], [], [BOX], []])
+    pipe = pipeline(haar, detect_every=10, confirm_frames=2, confirm_misses=0)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(8)]
+    assert [len(r.faces) for r in results] == [1] + [0] * 7 and haar.calls == 2
+
+
+def test_a_face_never_found_again_is_dropped_after_its_confirm_misses():
+    once = FakeFaces([[BOX], []])  # a Haar false positive: found once, never again
+    pipe = pipeline(once, detect_every=10, confirm_frames=2, confirm_misses=2)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(8)]
+    assert [len(r.faces) for r in results] == [1] + [0] * 7  # never shown again
+    assert once.calls == 4  # found on 0; missed on 1 and 2 (hidden), and 3: dropped
+    assert pipe.carry.faces == []
 
 
 def test_a_face_carried_out_of_the_frame_is_dropped_when_half_of_it_is_out():
