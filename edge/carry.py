@@ -239,7 +239,7 @@ class BoxCarry:
             may_coast = face.missed < self.max_coast and f.score >= self.min_match
             if not checked or (may_coast and not face.unproven):
                 out.append(Kept(k, f, checked))
-            elif face.unproven and face.misses_left > 0:
+            elif face.misses_left > 0:  # only a face being confirmed has some
                 out.append(Kept(k, f, checked, shown=False))
         return out
 
@@ -252,11 +252,7 @@ class BoxCarry:
     ) -> None:
         """After a frame: the faces Haar ``found`` (box, region, crop), the carried faces
         ``kept`` (see ``kept``), whether the scan was a full-frame one, and ``followed``."""
-        faces = [
-            Carried(b, r, self._reference(b, c), 0, u, misses_left=self._misses_left(b, u))
-            for b, r, c in found
-            for u in [self._unproven(b, followed)]
-        ]
+        faces = [self._found(b, r, c, followed) for b, r, c in found]
         for k, f, checked, shown in kept:
             old = self.faces[k]
             face = Carried(f.box, f.region, old.ref, old.missed + checked, score=f.score)
@@ -306,21 +302,23 @@ class BoxCarry:
         the ``confirm`` frames after the first."""
         return not self._holds(face, f) or face.missed > 0 or face.unproven > 0
 
-    def _unproven(self, box: Box, followed: Sequence[Followed]) -> int:
-        """For a face Haar found: the frames it must still be found on, ``confirm`` unless it
-        is a tracked face that still matched (a face that changed is confirmed anew)."""
+    def _found(
+        self, box: Box, region: Box, crop: np.ndarray, followed: Sequence[Followed]
+    ) -> Carried:
+        """A face Haar found, carried on: the carried face it was (the first at about its
+        box), if any, decides its reference, the frames it must still be found on (``confirm``
+        unless it is a tracked face that still matched: a face that changed is confirmed anew)
+        and the looks it may still be missed on meanwhile (``confirm_misses``, unless it was
+        already being confirmed)."""
         old = next((f for f in self.faces if iou(f.box, box) >= SAME_FACE_IOU), None)
-        if old is None or not self.recognised(box, followed):
-            return self.confirm
-        return max(old.unproven - 1, 0)
-
-    def _misses_left(self, box: Box, unproven: int) -> int:
-        """For a face Haar found: the looks it may still be missed on while being confirmed,
-        ``confirm_misses`` unless it was already being confirmed there (none once confirmed)."""
-        if not unproven:
-            return 0
-        old = next((f for f in self.faces if iou(f.box, box) >= SAME_FACE_IOU and f.unproven), None)
-        return self.confirm_misses if old is None else old.misses_left
+        unproven = self.confirm
+        if old is not None and self.recognised(box, followed):
+            unproven = max(old.unproven - 1, 0)
+        misses_left = 0
+        if unproven:
+            misses_left = old.misses_left if old and old.unproven else self.confirm_misses
+        ref = self._reference(old, crop)
+        return Carried(box, region, ref, 0, unproven, misses_left=misses_left)
 
     def known(self, followed: Sequence[Followed]) -> list[Box]:
         """The boxes of the established faces that still match: Haar may find them again on
@@ -328,13 +326,12 @@ class BoxCarry:
         pairs = zip(self.faces, followed, strict=True)
         return [f.box for face, f in pairs if f.score >= self.min_match and not face.unproven]
 
-    def _reference(self, box: Box, crop: np.ndarray) -> np.ndarray:
+    def _reference(self, old: Carried | None, crop: np.ndarray) -> np.ndarray:
         """The reference for a face Haar found: its crop, unless it is a carried face found
         again with clearly less contrast (fading out, blurring, half gone): then the older,
         stronger reference stays, so that what is left behind cannot become the reference."""
-        old = next((f.ref for f in self.faces if iou(f.box, box) >= SAME_FACE_IOU), None)
-        if old is not None and crop.std() < WEAKER * old.std():
-            return old
+        if old is not None and crop.std() < WEAKER * old.ref.std():
+            return old.ref
         return crop
 
     def follow_one(self, image: np.ndarray, face: Carried) -> Followed:
