@@ -69,6 +69,18 @@ def test_cpu_classifier_matches_golden_scores(kind, faces48):
         assert np.allclose(clf.classify(face), want, atol=TOLERANCE), row["image"]
 
 
+@pytest.mark.parametrize("kind", SHIPPED)
+def test_the_input_table_gives_what_quantizing_each_face_gives(kind, faces48):
+    """uint8 faces are quantized through a 256-entry table: the same input tensor, so the same
+    scores, as the formula on the face's pixels (the path for other dtypes)."""
+    clf = CpuClassifier(SHIPPED[kind][0])
+    assert clf._quantized.dtype == clf.input_dtype
+    for face in faces48:
+        by_table = clf.classify(face)
+        by_formula = clf.classify(face.astype(np.float32))
+        assert np.array_equal(by_table, by_formula)
+
+
 def write_expected(model: Path) -> None:
     """Regenerate the golden scores of a shipped ``model`` (after checking them by eye)."""
     import cv2
