@@ -99,6 +99,11 @@ class Carried:
     unproven: int = 0
     score: float = 1.0  # its match on the last frame (1: Haar found it there, the reference)
     misses_left: int = 0  # while unproven: looks it may still be missed on (hidden then)
+    contrast: float = -1.0  # the reference's grey std (measured once, when -1)
+
+    def __post_init__(self) -> None:
+        if self.contrast < 0:
+            self.contrast = float(self.ref.std())
 
 
 @dataclass(frozen=True)
@@ -255,7 +260,9 @@ class BoxCarry:
         faces = [self._found(b, r, c, followed) for b, r, c in found]
         for k, f, checked, shown in kept:
             old = self.faces[k]
-            face = Carried(f.box, f.region, old.ref, old.missed + checked, score=f.score)
+            face = Carried(
+                f.box, f.region, old.ref, old.missed + checked, score=f.score, contrast=old.contrast
+            )
             if not shown:  # still being confirmed, with one miss fewer left
                 face.unproven, face.misses_left = old.unproven, old.misses_left - 1
             faces.append(face)
@@ -330,7 +337,7 @@ class BoxCarry:
         """The reference for a face Haar found: its crop, unless it is a carried face found
         again with clearly less contrast (fading out, blurring, half gone): then the older,
         stronger reference stays, so that what is left behind cannot become the reference."""
-        if old is not None and crop.std() < WEAKER * old.ref.std():
+        if old is not None and crop.std() < WEAKER * old.contrast:
             return old.ref
         return crop
 
@@ -340,7 +347,7 @@ class BoxCarry:
         pad = round(r.w * self.search)
         n = SIZE + 2 * round(SIZE * self.search)
         window = crop_face(image, Box(r.x - pad, r.y - pad, r.w + 2 * pad, r.h + 2 * pad), n)
-        if face.ref.std() < MIN_CONTRAST:  # a flat reference matches anything: no evidence
+        if face.contrast < MIN_CONTRAST:  # a flat reference matches anything: no evidence
             best, lx, ly = 0.0, (n - SIZE) // 2, (n - SIZE) // 2
         else:
             scores = cv2.matchTemplate(window, face.ref, cv2.TM_CCOEFF_NORMED)
