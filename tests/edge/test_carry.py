@@ -444,3 +444,24 @@ def test_without_parts_keeps_faces_side_by_side():
     followed = [Followed(BOX, BOX, np.zeros((48, 48), np.uint8), 0.9)]
     assert without_parts([CHIN, beside], followed) == [beside]
     assert without_parts([BOX, beside, CHIN], []) == [BOX, beside]
+
+
+def test_a_flat_reference_is_no_evidence_and_its_contrast_travels_with_it():
+    """A face whose reference crop is flat would match anything: its match is 0, so Haar must
+    look; a striped one matches itself. The reference's contrast is measured once, when it is
+    chosen, and is carried with it from frame to frame."""
+    from edge.carry import MIN_CONTRAST, BoxCarry, Carried, Kept
+
+    carry = BoxCarry()
+    region = Box(BOX.x - 2, BOX.y - 2, BOX.w + 4, BOX.h + 4)
+    unknown = Carried(BOX, region, np.zeros((48, 48), np.uint8))  # flat: the crop is centred
+    for frame, has_face in ((scene(False), False), (scene(True), True)):
+        crop = carry.follow_one(frame, unknown).crop  # the region as the carry crops it
+        face = Carried(BOX, region, crop)
+        assert face.contrast == float(crop.std())
+        assert (face.contrast >= MIN_CONTRAST) == has_face
+        followed = carry.follow_one(frame, face)
+        assert followed.score > 0.99 if has_face else followed.score == 0.0
+        carry.faces = [face]
+        carry.update([], [Kept(0, followed, checked=False)], full=False, followed=[followed])
+        assert carry.faces[0].ref is crop and carry.faces[0].contrast == face.contrast
