@@ -324,8 +324,8 @@ class BoxCarry:
         misses_left = 0
         if unproven:
             misses_left = old.misses_left if old and old.unproven else self.confirm_misses
-        ref = self._reference(old, crop)
-        return Carried(box, region, ref, 0, unproven, misses_left=misses_left)
+        ref, contrast = self._reference(old, crop)
+        return Carried(box, region, ref, 0, unproven, misses_left=misses_left, contrast=contrast)
 
     def known(self, followed: Sequence[Followed]) -> list[Box]:
         """The boxes of the established faces that still match: Haar may find them again on
@@ -333,13 +333,15 @@ class BoxCarry:
         pairs = zip(self.faces, followed, strict=True)
         return [f.box for face, f in pairs if f.score >= self.min_match and not face.unproven]
 
-    def _reference(self, old: Carried | None, crop: np.ndarray) -> np.ndarray:
-        """The reference for a face Haar found: its crop, unless it is a carried face found
-        again with clearly less contrast (fading out, blurring, half gone): then the older,
-        stronger reference stays, so that what is left behind cannot become the reference."""
-        if old is not None and crop.std() < WEAKER * old.contrast:
-            return old.ref
-        return crop
+    def _reference(self, old: Carried | None, crop: np.ndarray) -> tuple[np.ndarray, float]:
+        """The reference for a face Haar found, and its contrast (grey std): its crop, unless
+        it is a carried face found again with clearly less contrast (fading out, blurring, half
+        gone): then the older, stronger reference stays, so that what is left behind cannot
+        become the reference."""
+        contrast = float(crop.std())
+        if old is not None and contrast < WEAKER * old.contrast:
+            return old.ref, old.contrast
+        return crop, contrast
 
     def follow_one(self, image: np.ndarray, face: Carried) -> Followed:
         """Where ``face`` is in ``image``: the best match in a window around its region."""
