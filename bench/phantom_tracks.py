@@ -9,8 +9,10 @@ scored against the clip's truth as ``python -m edge bench --truth`` scores it
 ``ignore`` is neither), and the phantoms are grouped by track id, longest first: frames, first
 and last frame, the box then, whether it lies on a true face (``edge.scoring.ON_FACE``: a box
 too small or off-centre to match the face it is on) or on the background, and the true face
-it overlaps most. The totals are ``edge bench``'s ``phantoms_per_100_frames`` and
-``phantoms_on_faces_per_100_frames`` for the same run (the pipeline is deterministic).
+it overlaps most, and how many of its frames come after the last frame its box matched a true
+face (a face that left and is still reported: issue 11's complaint). The totals are ``edge
+bench``'s ``phantoms_per_100_frames`` and ``phantoms_on_faces_per_100_frames`` for the same run
+(the pipeline is deterministic), and those frames after a match.
 A bad file stops with one line naming it, the line and what is wrong, and exit status 1;
 events whose faces mostly match no true face (another clip's run?) get a warning.
 """
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.scoring import load_truth, on_a_face, phantoms
+from edge.scoring import load_truth, match, on_a_face, phantoms
 from edge.types import iou
 
 
@@ -35,10 +37,19 @@ class PhantomTrack:
 
     id: int
     frames: list[tuple[int, list[int], bool, dict[str, Any] | None]] = field(default_factory=list)
+    last_match: int = -1  # the last frame on which the track's box matched a true face
 
     @property
     def on_faces(self) -> int:
         return sum(on for _, _, on, _ in self.frames)
+
+    @property
+    def after_match(self) -> int:
+        """Phantom frames after the track's last match: a face gone (or its box gone off
+        it) and still reported. Faces that leave must not leave these (issue 11)."""
+        if self.last_match < 0:
+            return 0
+        return sum(frame > self.last_match for frame, *_ in self.frames)
 
 
 def read_events(path: Path) -> list[list[dict[str, Any]]]:
@@ -113,15 +124,20 @@ def phantom_tracks(
 ) -> list[PhantomTrack]:
     """The tracks with phantom frames, most frames first (ties: the earliest first)."""
     tracks: dict[int, PhantomTrack] = {}
+    last_match: dict[int, int] = {}
     for i, (faces, true) in enumerate(zip(events, truth, strict=False)):
         counted = [f["box"] for f in true if not f.get("ignore")]
         ignored = [f["box"] for f in true if f.get("ignore")]
         boxes = [f["box"] for f in faces]
-        for k in phantoms(boxes, counted, ignore=ignored):
+        pairs = match(boxes, counted)
+        last_match.update((faces[k]["id"], i) for k, _ in pairs)
+        for k in phantoms(boxes, counted, ignore=ignored, pairs=pairs):
             near = max(true, key=lambda t: iou(boxes[k], t["box"]), default=None)
             on = on_a_face(boxes[k], counted + ignored)
             track = tracks.setdefault(faces[k]["id"], PhantomTrack(faces[k]["id"]))
             track.frames.append((i, boxes[k], on, near))
+    for track in tracks.values():
+        track.last_match = last_match.get(track.id, -1)
     return sorted(tracks.values(), key=lambda t: (-len(t.frames), t.frames[0][0]))
 
 
@@ -135,9 +151,10 @@ def describe(track: PhantomTrack) -> str:
         else ""
     )
     n = len(track.frames)
+    after = f", {track.after_match} after its last match" if track.after_match else ""
     return (
         f"track {track.id}: {n} frame{'s' * (n != 1)}, {first[0]}-{last[0]}, {where} "
-        f"({track.on_faces} of them on a face); box {first[1]} -> {last[1]}{nearest}"
+        f"({track.on_faces} of them on a face{after}); box {first[1]} -> {last[1]}{nearest}"
     )
 
 
@@ -157,10 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(describe(track))
     total = sum(len(t.frames) for t in tracks)
     on_faces = sum(t.on_faces for t in tracks)
+    after = sum(t.after_match for t in tracks)
     frames = len(events)
     print(
         f"{total} phantom faces in {frames} frames: {100 * total / frames:.3f} per 100 frames, "
         f"{100 * on_faces / frames:.3f} on a face, in {len(tracks)} track{'s' * (len(tracks) != 1)}"
+        f"; {after} after their track's last match (a face gone, still reported)"
     )
     return 0
 

@@ -85,3 +85,21 @@ def test_events_of_another_clip_of_the_same_length_are_warned_of(capsys):
     assert capsys.readouterr().err == ""
     assert warn_if_foreign(wall, truth, "t") == 1.0
     assert "30 of the 30 faces reported match no true face" in capsys.readouterr().err
+
+
+def test_frames_after_a_tracks_last_match_are_counted_as_a_face_gone(tmp_path, capsys):
+    # Track 0 matches the face on frames 0-1; the face leaves on frame 2 and the box stays
+    # for frames 2-3 (after its last match). Track 1 was never on a face: none after a match.
+    truth = [[{"box": FACE, "label": "happy"}]] * 2 + [[], []]
+    wall = {"id": 1, "box": [300, 300, 50, 50]}
+    events = [[{"id": 0, "box": FACE}, wall]] * 2 + [[{"id": 0, "box": FACE}, wall]] * 2
+    tracks = {t.id: t for t in phantom_tracks(events, truth)}
+    assert (tracks[0].last_match, tracks[0].after_match) == (1, 2)
+    assert (tracks[1].last_match, tracks[1].after_match) == (-1, 0)
+    assert main([str(p) for p in write(tmp_path, events, truth)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert (
+        "track 0: 2 frames, 2-3, on the background (0 of them on a face, 2 after its last match)"
+        in out[1]
+    )
+    assert out[-1].endswith("; 2 after their track's last match (a face gone, still reported)")
