@@ -53,6 +53,10 @@ track id when the face's own match dropped on an expression change (make_scene s
 The other way round too: a followed box that lies so within a face Haar finds is dropped
 when the face is found (Haar had found only the chin of a face it missed after an expression
 change, and the chin matched itself for 18 frames beside the face: make_scene seed 9).
+But a box Haar finds with a tracked face that still matches in its upper half, at under half
+its side (``surrounds``), is no face: where a face has its eyes and forehead there is no other
+face; Haar took the face and the wall around it for a larger one (make_scene seed 22: a
+327-px box around a 112-px face was reported in its place for 17 frames). The box is dropped.
 """
 
 from __future__ import annotations
@@ -85,6 +89,7 @@ SIDES = 1.5  # a face is looked for again at 1/SIDES..SIDES x its side (an arriv
 PART_SIDE = 0.6  # a box at most this x a face's side, with PART_INSIDE of its area in that
 PART_BELOW = 0.35  # face's box lengthened downwards by PART_BELOW x its side (the chin and jaw
 PART_INSIDE = 0.7  # below a Haar box; not sideways: a face in the next lane), is part of it
+SURROUND_SIDE = 0.5  # a tracked face this small in a new box's upper half: the box is no face
 
 
 @dataclass
@@ -371,11 +376,28 @@ def is_part(box: Box, face: Box) -> bool:
     return max(box.w, box.h) <= PART_SIDE * side and inside(box, below) >= PART_INSIDE
 
 
-def without_parts(found: Sequence[Box], followed: Sequence[Followed]) -> list[Box]:
+def surrounds(box: Box, face: Box) -> bool:
+    """Whether ``face`` lies within ``box``, at most ``SURROUND_SIDE`` its side, in its upper
+    half, where a face has its eyes and forehead, not another face: ``box`` is then no face
+    but Haar taking a face and what is around it for a larger one. (A face box up to 0.6 of a
+    FER image's side, in its upper half, is the same face framed tighter: not this.)"""
+    small = max(face.w, face.h) <= SURROUND_SIDE * max(box.w, box.h)
+    upper = 2 * face.y + face.h < 2 * box.y + box.h
+    return small and upper and inside(face, box) >= PART_INSIDE
+
+
+def without_parts(
+    found: Sequence[Box], followed: Sequence[Followed], known: Sequence[Box] = ()
+) -> list[Box]:
     """Haar's ``found`` boxes less those that are part of a face found or ``followed`` this
-    frame (``is_part``): one face is reported once."""
+    frame (``is_part``): one face is reported once; and less those that would have a
+    ``known`` face (established, still matching) in their upper half (``surrounds``)."""
     faces = [*found, *(f.box for f in followed)]
-    return [b for b in found if not any(is_part(b, f) for f in faces)]
+    return [
+        b
+        for b in found
+        if not any(is_part(b, f) for f in faces) and not any(surrounds(b, k) for k in known)
+    ]
 
 
 def thumbnail(image: np.ndarray, grey: np.ndarray | None = None) -> np.ndarray:

@@ -88,9 +88,10 @@ class Pipeline:
         grey = frame.grey if frame.grey is not None else to_grey(frame.bgr)
         scan = carry.scan(frame.bgr, followed, grey)
         self.scans[scan.kind] += 1
+        known = carry.known(followed)
         with t("detect"):  # one sample per frame: Haar, or ~0 when the faces carry over
-            boxes = self._detect(frame.bgr, grey, scan, carry.known(followed))
-        boxes = without_parts(boxes, followed)
+            boxes = self._detect(frame.bgr, grey, scan, known)
+        boxes = without_parts(boxes, followed, known)
         found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
         kept = carry.kept(followed, boxes, scan)
         shown = [k.followed for k in kept if k.shown]  # a face being confirmed may be hidden

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.carry import Followed, is_part, without_parts
+from edge.carry import Followed, is_part, surrounds, without_parts
 from edge.config import FacesConfig
 from edge.labels import EMOTIONS
 from edge.pipeline import Pipeline
@@ -437,6 +437,34 @@ def test_a_followed_part_is_dropped_when_haar_finds_the_face_it_belongs_to():
     pipe = pipeline(haar, detect_every=2, max_coast=1)
     results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(4)]
     assert [[f.box for f in r.faces] for r in results] == [[CHIN], [CHIN], [BOX], [BOX]]
+
+
+# A box Haar finds around BOX, which lies in its upper half at under half its side: a face and
+# the wall around it taken for a larger face (make_scene seed 22: a 327-px box around a 112-px
+# face, reported for 17 frames in its place).
+AROUND = Box(10, 20, 125, 125)
+
+
+def test_a_box_with_a_small_face_in_its_upper_half_surrounds_it():
+    assert surrounds(AROUND, BOX)
+    assert not surrounds(BOX, AROUND)
+    assert not surrounds(AROUND, Box(40, 80, 60, 60))  # in its lower half: a part (is_part)
+    assert not surrounds(Box(25, 20, 100, 100), BOX)  # 0.6 its side: the same face, looser
+    assert not surrounds(AROUND, Box(120, 30, 60, 60))  # half outside it: a face beside it
+
+
+def test_a_box_haar_finds_around_a_tracked_face_is_not_a_face():
+    # BOX is tracked and still matches; the periodic scan on frame 2 finds it again and a box
+    # around it with BOX in its upper half. Without the check BOX was dropped as part of that
+    # box, which was reported in its place: one face, the tracked one, is reported.
+    haar = FakeFaces([[BOX], [AROUND, BOX]])
+    pipe = pipeline(haar, detect_every=2)
+    results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(4)]
+    assert [[f.box for f in r.faces] for r in results] == [[BOX]] * 4
+    assert haar.known[1] == [BOX]  # the tracked face the box was checked against
+    # A face not yet tracked is no evidence against the box: both found at once, the box stays.
+    first = pipeline(FakeFaces([[AROUND, BOX]])).process(Frame(scene(True)), 0, 0.0)
+    assert [f.box for f in first.faces] == [AROUND]
 
 
 def test_without_parts_keeps_faces_side_by_side():
