@@ -8,10 +8,11 @@ clip NAME, ``OUT_DIR/fer/NAME.json`` that of ``python -m bench.fer_baseline`` (t
 default to every ``ours/*.json``, sorted by the number in the name). Per clip: recall, phantoms
 per 100 frames (those lying on a true face in brackets), label accuracy (ours smoothed and raw,
 ``fer`` raw: it does not smooth), the label changes per 100 frame pairs of a found face, and the
-frames from an expression change to the right label (p95). A last row counts the clips where
-ours meets each of issue 11's targets: recall at or above ``fer``'s, phantoms at most
-``PHANTOMS_MAX``, smoothed at or above raw. Accuracy figures do not depend on the machine (the
-pipeline is deterministic); speed is ``bench/compare.sh``'s, in alternating runs.
+frames from an expression change to the right label (p95). Then the means over the clips (each
+counts once), and a last row with the clips where ours meets each of issue 11's targets:
+recall at or above ``fer``'s, phantoms at most ``PHANTOMS_MAX``, smoothed at or above raw.
+Accuracy figures do not depend on the machine (the pipeline is deterministic); speed is
+``bench/compare.sh``'s, in alternating runs.
 A missing or unreadable file stops with one line naming it, and exit status 1.
 """
 
@@ -95,9 +96,16 @@ def row(name: str, ours: dict[str, Any], fer: dict[str, Any]) -> str:
         f"{_f(o['label_accuracy'])} / {_f(o['label_accuracy_raw'])} / {_f(f['label_accuracy'])}",
         f"{_f(o['label_changes_per_100'], 1)} / {_f(o['label_changes_per_100_raw'], 1)}"
         f" / {_f(f['label_changes_per_100'], 1)}",
-        f"{o['change_frames_p95']:g} / {f['change_frames_p95']:g}",
+        f"{_f(o['change_frames_p95'], 1)} / {_f(f['change_frames_p95'], 1)}",
     ]
     return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def mean_row(pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> str:
+    """The clips' means, in the rows' layout (each clip counts once, whatever its length)."""
+    ours = {k: sum(o[k] for o, _ in pairs) / len(pairs) for k in OUR_KEYS}
+    fer = {k: sum(f[k] for _, f in pairs) / len(pairs) for k in FER_KEYS}
+    return row("mean", ours, fer)
 
 
 def targets(pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> str:
@@ -117,7 +125,9 @@ def table(out: Path, names: Sequence[str]) -> str:
         (load(out / "ours" / f"{n}.json", OUR_KEYS), load(out / "fer" / f"{n}.json")) for n in names
     ]
     lines = (
-        [HEADER] + [row(n, o, f) for n, (o, f) in zip(names, pairs, strict=True)] + [targets(pairs)]
+        [HEADER]
+        + [row(n, o, f) for n, (o, f) in zip(names, pairs, strict=True)]
+        + [mean_row(pairs), targets(pairs)]
     )
     return "\n".join(lines)
 

@@ -40,7 +40,7 @@ def test_rows_in_clip_order_and_the_targets_counted(tmp_path: Path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(" | ")[0] for line in lines[2:4]] == ["| scene2", "| scene10"]
     assert lines[2].startswith("| scene2 | 0.650 / 0.660 | 0.60 (0.30) / 1.00 (0.50) |")
-    assert "| 0.710 / 0.710 / 0.600 | 1.5 / 6.0 / 9.0 | 30 / 30 |" in lines[2]
+    assert "| 0.710 / 0.710 / 0.600 | 1.5 / 6.0 / 9.0 | 30.0 / 30.0 |" in lines[2]
     assert lines[-1] == (
         "| targets met | >= `fer` on 1 of 2 | <= 0.5 on 1 of 2 | smoothed >= raw on 1 of 2 | | |"
     )
@@ -69,5 +69,5 @@ def test_table_has_one_row_per_clip_and_the_targets(tmp_path: Path):
         _write(tmp_path, "ours", name, _ours(0.8, 0.0, 0.7, 0.6))
         _write(tmp_path, "fer", name, _fer(0.8, 0.0))
     lines = table(tmp_path, ["clip", "scene0"]).splitlines()
-    assert len(lines) == 2 + 2 + 1
+    assert len(lines) == 2 + 2 + 2  # the header, the clips, the means and the targets
     assert lines[-1].startswith("| targets met | >= `fer` on 2 of 2 | <= 0.5 on 2 of 2 |")
