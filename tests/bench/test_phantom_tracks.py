@@ -99,7 +99,26 @@ def test_frames_after_a_tracks_last_match_are_counted_as_a_face_gone(tmp_path, c
     assert main([str(p) for p in write(tmp_path, events, truth)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert (
-        "track 0: 2 frames, 2-3, on the background (0 of them on a face, 2 after its last match)"
-        in out[1]
+        "track 0: 2 frames, 2-3, on the background (0 of them on a face, 2 after its last "
+        "match, 2 with that face gone)" in out[1]
     )
-    assert out[-1].endswith("; 2 after their track's last match (a face gone, still reported)")
+    assert out[-1].endswith(
+        "; 2 after their track's last match, 2 of them with that face gone (a face that left, "
+        "still reported)"
+    )
+
+
+def test_a_box_off_a_face_still_in_view_is_not_a_face_gone():
+    # Face 7 is swapped in place for another image (same truth id) on frame 2 and the track's
+    # box shifts off it; face 8 leaves on frame 2 and its track's box stays. Both boxes are
+    # phantoms after their last match; only the second is a face that left.
+    swapped = {"id": 7, "box": FACE, "label": "happy"}
+    leaving = {"id": 8, "box": [400, 100, 100, 100], "label": "sad"}
+    truth = [[swapped, leaving]] * 2 + [[{**swapped, "label": "angry"}]] * 2
+    off = [160, 40, 100, 100]  # IoU 0.1 with FACE: no match
+    events = [[{"id": 0, "box": FACE}, {"id": 1, "box": leaving["box"]}]] * 2 + [
+        [{"id": 0, "box": off}, {"id": 1, "box": leaving["box"]}]
+    ] * 2
+    tracks = {t.id: t for t in phantom_tracks(events, truth)}
+    assert (tracks[0].after_match, tracks[0].after_gone) == (2, 0)
+    assert (tracks[1].after_match, tracks[1].after_gone) == (2, 2)
