@@ -102,9 +102,16 @@ def load_run(events_path: Path, truth_path: Path) -> tuple[list, list]:
     """A run's events and its clip's truth (``load_truth``), per frame.
 
     Raises:
-        ValueError: one line naming the bad file, or events longer than the truth.
+        ValueError: one line naming the bad file (a truth face id that is not a number or a
+            string among them), or events longer than the truth.
     """
     truth = load_truth(truth_path)
+    for i, faces in enumerate(truth):
+        for face in faces:  # ids are compared as sets: a number or a string
+            if "id" in face and not isinstance(face["id"], int | str):
+                raise ValueError(
+                    f"{truth_path}: frame {i}: face id {face['id']!r} is not a number or a string"
+                )
     events = read_events(events_path)
     if len(events) > len(truth):
         raise ValueError(

@@ -66,6 +66,14 @@ def test_a_bad_events_line_is_named_with_its_number(tmp_path, capsys):
     assert len(err) == 1 and "events.jsonl: line 4" in err[0]
 
 
+def test_a_truth_face_id_that_is_a_list_is_named(tmp_path, capsys):
+    truth = [[{"box": FACE, "label": "happy", "id": [1]}]] * 3
+    ev, tr = write(tmp_path, truth=truth)
+    assert main([str(ev), str(tr)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"phantom_tracks: error: {tr}: frame 0: face id [1] is not a number or a string"]
+
+
 def test_events_of_a_longer_clip_are_refused(tmp_path, capsys):
     ev, tr = write(tmp_path, truth=TRUTH[:2])
     assert main([str(ev), str(tr)]) == 1
