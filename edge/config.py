@@ -97,6 +97,7 @@ class FacesConfig:
     rescan_change: float = 2.0  # the periodic scan: only cells changed this much (0: all)
     confirm_frames: int = 2  # a new face must be found again on N more frames...
     confirm_misses: int = 3  # ...missed on at most this many looks meanwhile (hidden then)
+    backdrop_match: float = 0.8  # a Haar box this like the learned empty wall is none (0: off)
     scale_factor: float = 1.1
     min_neighbors: int = 4  # Haar's agreeing detections for a new face...
     known_neighbors: int = 3  # ...and for a tracked one found again (at most min_neighbors)
@@ -119,6 +120,7 @@ class FacesConfig:
         _check(0 <= self.confirm_frames <= 10, "faces.confirm_frames", "in [0, 10]")
         _check(0 <= self.confirm_misses <= 10, "faces.confirm_misses", "in [0, 10]")
         _check(0 <= self.arrival_change <= 255, "faces.arrival_change", "in [0, 255] (0: off)")
+        _check(0 <= self.backdrop_match <= 1, "faces.backdrop_match", "in [0, 1] (0: off)")
         _check(0 <= self.rescan_change <= 255, "faces.rescan_change", "in [0, 255] (0: all)")
         _check(-1 <= self.carry_min_match <= 1, "faces.carry_min_match", "in [-1, 1]")
         _check(1.01 <= self.scale_factor <= 2.0, "faces.scale_factor", "in [1.01, 2.0]")

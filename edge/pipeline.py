@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge.backdrop import Backdrop
 from edge.backends.base import Classifier
 from edge.carry import BoxCarry, without_parts
 from edge.config import Config, FacesConfig
@@ -59,6 +60,7 @@ class Pipeline:
             confirm_misses=faces.confirm_misses,
             rescan_change=faces.rescan_change,
         )
+        self.backdrop = Backdrop(faces.backdrop_match) if faces.backdrop_match > 0 else None
         self.scans: Counter[str] = Counter()  # frames by Haar scan: full, window, none
 
     @classmethod
@@ -91,6 +93,10 @@ class Pipeline:
         known = carry.known(followed)
         with t("detect"):  # one sample per frame: Haar, or ~0 when the faces carry over
             boxes = self._detect(frame.bgr, grey, scan, known)
+            if self.backdrop is not None:  # Haar's boxes on the bare wall are no faces
+                width = frame.bgr.shape[1]
+                self.backdrop.observe(grey, [*boxes, *(f.box for f in followed)], width)
+                boxes = [b for b in boxes if not self.backdrop.shows(grey, b, width)]
         boxes = without_parts(boxes, followed, known)
         found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
         kept = carry.kept(followed, boxes, scan)

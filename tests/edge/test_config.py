@@ -55,6 +55,7 @@ def test_new_sections_reject_unknown_keys_by_name(tmp_path):
         ("[capture]\nmax_mb = -1\n", "capture.max_mb"),
         ("[source]\nread_retries = true\n", "source.read_retries"),
         ("[faces]\nsure_neighbors = -1\n", "faces.sure_neighbors"),
+        ("[faces]\nbackdrop_match = 1.5\n", "faces.backdrop_match"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, key):

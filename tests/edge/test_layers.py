@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "edge.preprocess",
         "edge.faces",
         "edge.carry",
+        "edge.backdrop",
         "edge.scan",
         "edge.tracking",
         "edge.smile",
