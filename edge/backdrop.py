@@ -15,12 +15,16 @@ passed in front of it. A face that Haar missed while it sat still rests once, an
 the wall that rested there before: not trusted. A tracked face covers its cells, so a person
 sitting still is never learned.
 
-A Haar box whose cells are nearly all (``TRUSTED``) trusted, and whose detail (grey less its
-blur: the pattern, not the light) correlates with the backdrop's detail there at ``match`` or
-more, is the wall and not a face: dropped, whether new or the box of a tracked face found again
-(a face that fades leaves its box on the wall). A camera noisier than ``STILL`` never holds
-still: then nothing is trusted and nothing is dropped (the behaviour without a backdrop). So is
-a face on a poster, found on the first frame and tracked from then on.
+A Haar box is the wall and not a face, whether new or the box of a tracked face found again
+(a face that fades leaves its box on the wall), when half its cells (``BARE``) still show the
+wall's own pattern as learned there: a face hides the wall behind it. (Seed 30: a box half on
+the grey surround of a face and half on the wall beside it, found by both cascades for 27
+frames.) A cell of wall too flat to show a pattern (``MIN_PATTERN``) counts for nothing, so
+before a plain wall this never fires. Or when nearly all its cells (``TRUSTED``) are trusted
+and its detail (grey less its blur: the pattern, not the light) correlates with the wall's
+there at ``match`` or more. A camera noisier than ``STILL`` never holds still: then nothing is
+trusted and nothing is dropped (the behaviour without a backdrop). So is a face on a poster,
+found on the first frame and tracked from then on.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ HOLD = 3  # looks in a row a cell must hold still, uncovered, to be learned
 STILL = 2.0  # grey levels: the most the std of a still cell's change between two looks
 COVER = 0.5  # of a face's side: the cells around it that it covers (hair, shoulders)
 RECUR = 4.0  # grey levels: the most a cell may differ from its last rest to be trusted
+BARE = 0.5  # of a box's cells: where this many are the bare wall, it is no face
+BARE_CHANGE = 0.5  # of the wall's pattern (std): the most a bare cell differs from it
+MIN_PATTERN = 2.0  # grey levels (std): a flatter cell of wall tells a face from the wall no more
 TRUSTED = 0.9  # of a box's cells must be trusted for it to be compared
 SIDE = 32  # px: boxes are compared at this size
 MIN_SIDE = 8  # px of the copy: a smaller box is never compared
@@ -63,18 +70,33 @@ class Backdrop:
         self._covered: np.ndarray | None = None  # cells near a face since the last look
 
     def shows(self, grey: np.ndarray, box: Box, width: int) -> bool:
-        """Whether ``box`` (pixels of a frame ``width`` wide) shows the learned backdrop."""
-        if self._trusted is None or self._image is None:
+        """Whether ``box`` (pixels of a frame ``width`` wide) shows the learned backdrop: half
+        its cells are the bare wall, or its detail is the wall's."""
+        if self._trusted is None or self._image is None or self._last is None:
             return False
+        small = self._small(grey)
+        if small.shape != self._last.shape:
+            return False  # the frame changed size: learned afresh on the next look
         x0, y0, x1, y1 = self._span(box, width)
         if x1 - x0 < MIN_SIDE or y1 - y0 < MIN_SIDE:
             return False
+        rows, cols = slice(-(-y0 // CELL), y1 // CELL), slice(-(-x0 // CELL), x1 // CELL)
+        trusted = self._trusted[rows, cols]  # the cells wholly inside the box
+        if trusted.size and trusted.any():
+            ys, xs = (
+                slice(rows.start * CELL, rows.stop * CELL),
+                slice(cols.start * CELL, cols.stop * CELL),
+            )
+            wall = self._image[ys, xs]
+            pattern = cell_spread(wall, trusted.shape)  # where the wall shows a pattern...
+            change = cell_change(small[ys, xs], wall, trusted.shape)  # ...still there?
+            bare = trusted & (pattern >= MIN_PATTERN) & (change < BARE_CHANGE * pattern)
+            if bare.mean() >= BARE:
+                log.debug("box %s is %.0f%% bare wall", tuple(box), 100 * bare.mean())
+                return True
         cells = self._trusted[y0 // CELL : -(-y1 // CELL), x0 // CELL : -(-x1 // CELL)]
         if not cells.size or cells.mean() < TRUSTED:
             return False
-        small = self._small(grey)
-        if self._last is None or small.shape != self._last.shape:
-            return False  # the frame changed size: learned afresh on the next look
         now = detail(small[y0:y1, x0:x1])
         then = detail(self._image[y0:y1, x0:x1])
         if min(cv2.meanStdDev(now)[1][0, 0], cv2.meanStdDev(then)[1][0, 0]) < MIN_DETAIL:
@@ -153,6 +175,14 @@ def detail(image: np.ndarray) -> np.ndarray:
     the light on it."""
     image = cv2.resize(image, (SIDE, SIDE), interpolation=cv2.INTER_AREA).astype(np.float32)
     return image - cv2.GaussianBlur(image, (0, 0), SIDE / 8)
+
+
+def cell_spread(image: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """The standard deviation of the grey in each ``CELL`` x ``CELL`` cell of ``image``."""
+    a = image[: grid[0] * CELL, : grid[1] * CELL].astype(np.float32)
+    mean = cv2.resize(a, (grid[1], grid[0]), interpolation=cv2.INTER_AREA)
+    square = cv2.resize(a * a, (grid[1], grid[0]), interpolation=cv2.INTER_AREA)
+    return np.sqrt(np.maximum(square - mean * mean, 0))
 
 
 def cell_change(a: np.ndarray, b: np.ndarray, grid: tuple[int, int]) -> np.ndarray:

@@ -104,6 +104,26 @@ def test_a_face_at_rest_unseen_is_not_trusted_as_the_wall():
     assert not backdrop.shows(face, PATCH, W)  # it rested once; the wall rested there before
 
 
+def test_a_box_mostly_on_the_bare_wall_beside_a_face_is_no_face():
+    backdrop = Backdrop(0.99)  # the whole box's detail is not the wall's: this is the other rule
+    bare = bare_twice(backdrop)
+    face = Box(PATCH.x - 80, PATCH.y, PATCH.w, PATCH.h)  # covers a third of PATCH
+    frame = with_face(bare, face)
+    assert backdrop.shows(frame, PATCH, W)  # Haar's box beside the face: two thirds bare wall
+    assert not backdrop.shows(frame, face, W)
+    assert not backdrop.shows(frame, Box(PATCH.x - 40, PATCH.y, PATCH.w, PATCH.h), W)  # 2/3 face
+
+
+def test_the_flat_parts_of_a_face_before_a_plain_wall_are_not_bare_wall():
+    backdrop = Backdrop(0.8)
+    flat = np.full((H, W), 120, np.uint8)
+    run(backdrop, [flat] * REST + [passer_by(flat, t) for t in range(PASS)] + [flat] * REST)
+    half = with_face(
+        flat, Box(PATCH.x, PATCH.y, PATCH.w // 3, PATCH.h)
+    )  # the rest flat as the wall
+    assert not backdrop.shows(half, PATCH, W)  # a plain wall shows no pattern a face would hide
+
+
 def test_a_noisy_camera_never_holds_still_so_nothing_is_dropped():
     backdrop = Backdrop(0.8)
     rng = np.random.default_rng(0)
