@@ -73,16 +73,29 @@ def test_a_box_on_the_wall_seen_bare_twice_is_the_backdrop():
     assert backdrop.shows(darker, PATCH, W)
 
 
-def test_a_box_is_judged_in_the_frames_own_pixels_at_any_detection_size():
+def test_a_lores_detection_image_is_read_in_the_frames_pixels():
+    backdrop = Backdrop(0.8)
+
+    def lores(image: np.ndarray) -> np.ndarray:  # picamera2's 480x360 plane beside 640x480
+        return cv2.resize(image, (480, 360), interpolation=cv2.INTER_AREA)
+
+    bare = wall()
+    frames = [bare] * REST + [passer_by(bare, t) for t in range(PASS)] + [bare] * REST
+    for grey in frames:
+        backdrop.observe(lores(grey), [], W)
+    assert backdrop.shows(lores(bare), PATCH, W)  # PATCH is in the 640 px frame's pixels
+    assert not backdrop.shows(lores(with_face(bare)), PATCH, W)
+
+
+def test_the_walls_pattern_somewhere_else_is_not_the_wall_there():
     backdrop = Backdrop(0.8)
     bare = bare_twice(backdrop)
-    small = cv2.resize(bare, (480, 360), interpolation=cv2.INTER_AREA)  # a lores view
-    assert Backdrop(0.8).shows(small, PATCH, W) is False  # nothing learned yet
-    other = Box(40, 300, 120, 120)  # another part of the wall, not the same pattern
+    other = Box(130, 190, 100, 100)  # another part of the wall (passed too), another pattern
     moved = bare.copy()
     moved[other.y : other.y + other.h, other.x : other.x + other.w] = bare[
-        PATCH.y : PATCH.y + PATCH.h, PATCH.x : PATCH.x + PATCH.w
+        PATCH.y : PATCH.y + other.h, PATCH.x : PATCH.x + other.w
     ]
+    assert backdrop.shows(bare, other, W)  # what is there: the wall
     assert not backdrop.shows(moved, other, W)  # the wall's pattern, but not what is there
 
 
