@@ -178,8 +178,9 @@ def detail(image: np.ndarray) -> np.ndarray:
 
 
 def cell_spread(image: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
-    """The standard deviation of the grey in each ``CELL`` x ``CELL`` cell of ``image``."""
-    a = image[: grid[0] * CELL, : grid[1] * CELL].astype(np.float32)
+    """The standard deviation of ``image`` (grey, or a difference of two) in each ``CELL`` x
+    ``CELL`` cell of ``grid``."""
+    a = image[: grid[0] * CELL, : grid[1] * CELL].astype(np.float32, copy=False)
     mean = cv2.resize(a, (grid[1], grid[0]), interpolation=cv2.INTER_AREA)
     square = cv2.resize(a * a, (grid[1], grid[0]), interpolation=cv2.INTER_AREA)
     return np.sqrt(np.maximum(square - mean * mean, 0))
@@ -189,7 +190,4 @@ def cell_change(a: np.ndarray, b: np.ndarray, grid: tuple[int, int]) -> np.ndarr
     """Per ``CELL`` x ``CELL`` cell of two grey images: the standard deviation of their
     difference (an even change of light over a cell is no change)."""
     h, w = grid[0] * CELL, grid[1] * CELL
-    d = cv2.subtract(a[:h, :w], b[:h, :w], dtype=cv2.CV_32F)
-    mean = cv2.resize(d, (grid[1], grid[0]), interpolation=cv2.INTER_AREA)
-    square = cv2.resize(d * d, (grid[1], grid[0]), interpolation=cv2.INTER_AREA)
-    return np.sqrt(np.maximum(square - mean * mean, 0))
+    return cell_spread(cv2.subtract(a[:h, :w], b[:h, :w], dtype=cv2.CV_32F), grid)
