@@ -35,6 +35,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from edge.preprocess import downscale
+from edge.scan import grow
 from edge.types import Box
 
 log = logging.getLogger(__name__)
@@ -148,8 +150,7 @@ class Backdrop:
     def _cover(self, boxes: Sequence[Box], width: int) -> None:
         assert self._covered is not None and self._last is not None
         for b in boxes:
-            m = round(COVER * max(b.w, b.h))
-            x0, y0, x1, y1 = self._span(Box(b.x - m, b.y - m, b.w + 2 * m, b.h + 2 * m), width)
+            x0, y0, x1, y1 = self._span(grow(b, COVER), width)
             self._covered[y0 // CELL : -(-y1 // CELL), x0 // CELL : -(-x1 // CELL)] = True
 
     def _span(
@@ -164,9 +165,7 @@ class Backdrop:
     def _small(self, grey: np.ndarray) -> np.ndarray:
         """``grey`` at ``WIDTH`` px wide (computed once a frame: ``observe`` drops it)."""
         if self._copy is None or self._copy[0] is not grey:
-            h, w = grey.shape[:2]
-            size = (WIDTH, max(round(h * WIDTH / w), CELL))
-            self._copy = (grey, cv2.resize(grey, size, interpolation=cv2.INTER_AREA))
+            self._copy = (grey, downscale(grey, WIDTH))
         return self._copy[1]
 
 
