@@ -338,6 +338,13 @@ class BoxCarry:
         pairs = zip(self.faces, followed, strict=True)
         return [f.box for face, f in pairs if f.score >= self.min_match and not face.unproven]
 
+    def confirming(self, followed: Sequence[Followed]) -> list[Box]:
+        """The boxes of the new faces being confirmed, where they are now: Haar may find them
+        again on fewer agreeing detections than a new face (``faces.known_neighbors``), still
+        with the second cascade's look."""
+        pairs = zip(self.faces, followed, strict=True)
+        return [f.box for face, f in pairs if face.unproven]
+
     def _reference(self, old: Carried | None, crop: np.ndarray) -> tuple[np.ndarray, float]:
         """The reference for a face Haar found, and its contrast (grey std): its crop, unless
         it is a carried face found again with clearly less contrast (fading out, blurring, half

@@ -1,13 +1,15 @@
 """The face-detector seam: ``FaceDetector`` and ``load_detector(faces_cfg)``.
 
-Anything with ``detect(grey, window=None, known=()) -> list[Box]`` is a detector (fakes need no
-inheritance): boxes in the grey image's pixels, largest first; ``window`` limits the search to a
-part of the image; ``known`` holds the boxes of faces already tracked (a detector may accept
-weaker evidence there, see ``faces.known_neighbors``); ``sides`` (min, max), where given,
-limits the search to faces of those sides (a face looked for again where it was). The Haar
-cascade (``edge/faces.py``) is the first one. ``load_detector`` builds it from ``[faces]``: the
-pipeline, ``selftest`` and ``bench/web_load.py`` all call it, so every ``[faces]`` detection
-key reaches every detector.
+Anything with ``detect(grey, window=None, known=(), sides=None, confirming=()) -> list[Box]``
+is a detector (fakes need no inheritance): boxes in the grey image's pixels, largest first;
+``window`` limits the search to a part of the image; ``known`` holds the boxes of faces already
+tracked (a detector may accept weaker evidence there, see ``faces.known_neighbors``); ``sides``
+(min, max), where given, limits the search to faces of those sides (a face looked for again
+where it was); ``confirming`` holds the boxes of new faces being confirmed (found on an earlier
+frame: a detector may find them again on weaker evidence, but not as weak as a tracked face's).
+The Haar cascade (``edge/faces.py``) is the first one. ``load_detector`` builds it from
+``[faces]``: the pipeline, ``selftest`` and ``bench/web_load.py`` all call it, so every
+``[faces]`` detection key reaches every detector.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class FaceDetector(Protocol):
         window: Box | None = None,
         known: Sequence[Box] = (),
         sides: tuple[int, int] | None = None,
+        confirming: Sequence[Box] = (),
     ) -> list[Box]: ...
 
 

@@ -53,7 +53,9 @@ class HaarFaceDetector:
     for none) at about the same place and size, with ``verify_neighbors`` agreeing detections:
     the two cascades were trained apart and rarely take the same patch of wall for a face, so
     the first may ask for fewer neighbours (more faces found) without more phantoms. A face
-    the first finds with ``sure_neighbors`` or more (0: off) needs no second look.
+    the first finds with ``sure_neighbors`` or more (0: off) needs no second look. A new face
+    being confirmed (a ``confirming`` box: found and passed on an earlier frame) is found
+    again there on ``known_neighbors``, still with the second look.
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class HaarFaceDetector:
         window: Box | None = None,
         known: Sequence[Box] = (),
         sides: tuple[int, int] | None = None,
+        confirming: Sequence[Box] = (),
     ) -> list[Box]:
         """Faces in a 2-D uint8 image, at most ``max_faces``, largest first; with ``window``
         (inside the image) only those wholly inside it, still in the image's pixels; with
@@ -97,7 +100,7 @@ class HaarFaceDetector:
         found, counts = self._cascade.detectMultiScale2(
             part,
             scaleFactor=self.scale_factor,
-            minNeighbors=self.known_neighbors if known else self.min_neighbors,
+            minNeighbors=self.known_neighbors if known or confirming else self.min_neighbors,
             minSize=(low, low),
             maxSize=(high, high),
         )
@@ -105,8 +108,7 @@ class HaarFaceDetector:
         boxes = [  # OpenCV keeps a group of more than minNeighbors detections
             b
             for b, n in zip(boxes, counts, strict=True)
-            if any(iou(b, k) >= KNOWN_IOU for k in known)
-            or (n > self.min_neighbors and (self.sure(n) or self.verified(grey, b)))
+            if self._accepted(grey, b, n, known, confirming)
         ]
         boxes.sort(key=lambda b: b.w * b.h, reverse=True)
         kept: list[Box] = []
@@ -114,6 +116,19 @@ class HaarFaceDetector:
             if all(inside(box, big) < NESTED for big in kept):
                 kept.append(box)
         return kept[: self.max_faces]
+
+    def _accepted(
+        self, grey: np.ndarray, box: Box, n: int, known: Sequence[Box], confirming: Sequence[Box]
+    ) -> bool:
+        """Whether a group of ``n`` agreeing detections at ``box`` is a face: a tracked one
+        found again; else a new one with more than ``min_neighbors`` of them (``known_neighbors``
+        where it is being confirmed) that the second cascade passes, or with ``sure_neighbors``."""
+        if any(iou(box, k) >= KNOWN_IOU for k in known):
+            return True
+        if n > self.min_neighbors and self.sure(n):
+            return True
+        again = n > self.known_neighbors and any(iou(box, k) >= KNOWN_IOU for k in confirming)
+        return (n > self.min_neighbors or again) and self.verified(grey, box)
 
     def sure(self, neighbors: int) -> bool:
         """Whether the first cascade's ``neighbors`` agreeing detections are enough alone

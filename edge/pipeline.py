@@ -90,9 +90,9 @@ class Pipeline:
         grey = frame.grey if frame.grey is not None else to_grey(frame.bgr)
         scan = carry.scan(frame.bgr, followed, grey)
         self.scans[scan.kind] += 1
-        known = carry.known(followed)
+        known, confirming = carry.known(followed), carry.confirming(followed)
         with t("detect"):  # one sample per frame: Haar, or ~0 when the faces carry over
-            boxes = self._detect(frame.bgr, grey, scan, known)
+            boxes = self._detect(frame.bgr, grey, scan, known, confirming)
             if self.backdrop is not None:  # Haar's boxes on the bare wall are no faces
                 width = frame.bgr.shape[1]
                 self.backdrop.observe(grey, [*boxes, *(f.box for f in followed)], width)
@@ -123,17 +123,27 @@ class Pipeline:
         with self.timer("crop"):
             return crop_face(frame.bgr, region)
 
-    def _detect(self, bgr: np.ndarray, grey: np.ndarray, scan: Scan, known: list[Box]) -> list[Box]:
+    def _detect(
+        self,
+        bgr: np.ndarray,
+        grey: np.ndarray,
+        scan: Scan,
+        known: list[Box],
+        confirming: list[Box],
+    ) -> list[Box]:
         """Haar's boxes in source pixels: on the whole detection image (``grey`` at most
         ``detect_width`` wide), or in each window; ``known``: where the tracked faces are
-        (found again on weaker evidence)."""
+        (found again on weaker evidence); ``confirming``: where the new faces being confirmed
+        are (found again on fewer agreeing detections, still with the second look)."""
         if not scan.windows:
             return []
         grey = downscale(grey, self.faces.detect_width)
         factor = bgr.shape[1] / grey.shape[1]
         known = [b.scaled(1 / factor) for b in known]
+        confirming = [b.scaled(1 / factor) for b in confirming]
         if scan.full:
-            return [b.scaled(factor) for b in self.detector.detect(grey, None, known)]
+            found = self.detector.detect(grey, None, known, None, confirming)
+            return [b.scaled(factor) for b in found]
         h, w = grey.shape[:2]
         found = []
         for i, box in enumerate(scan.windows):
@@ -142,7 +152,8 @@ class Pipeline:
             sides = scan.sides_of(i)
             if sides is not None:
                 sides = (int(sides[0] / factor), math.ceil(sides[1] / factor))
-            found += [b.scaled(factor) for b in self.detector.detect(grey, c, known, sides)]
+            in_window = self.detector.detect(grey, c, known, sides, confirming)
+            found += [b.scaled(factor) for b in in_window]
         return found
 
 

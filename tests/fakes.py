@@ -183,13 +183,15 @@ class FakeFaces:
     """A detector returning scripted boxes per call (the last entry repeats); with a window,
     as Haar, only those wholly inside it (and of ``sides``, if given). ``windows`` records each
     call's (None: whole image), ``known`` each call's tracked boxes (those Haar may find on
-    weaker evidence), ``sides`` each call's size limit."""
+    weaker evidence), ``confirming`` each call's new faces being confirmed, ``sides`` each
+    call's size limit."""
 
     def __init__(self, boxes_per_frame: Sequence[Sequence[Box]]) -> None:
         self._boxes = [list(b) for b in boxes_per_frame]
         self.calls = 0
         self.windows: list[Box | None] = []
         self.known: list[list[Box]] = []
+        self.confirming: list[list[Box]] = []
         self.sides: list[tuple[int, int] | None] = []
 
     def detect(
@@ -198,11 +200,13 @@ class FakeFaces:
         window: Box | None = None,
         known: Sequence[Box] = (),
         sides: tuple[int, int] | None = None,
+        confirming: Sequence[Box] = (),
     ) -> list[Box]:
         boxes = self._boxes[min(self.calls, len(self._boxes) - 1)]
         self.calls += 1
         self.windows.append(window)
         self.known.append(list(known))
+        self.confirming.append(list(confirming))
         self.sides.append(sides)
         found = within(boxes, window)
         return [b for b in found if sides is None or sides[0] <= b.w <= sides[1]]

@@ -107,7 +107,7 @@ class SeeingFaces:
     def __init__(self) -> None:
         self.calls = 0
 
-    def detect(self, grey: np.ndarray, window: Box | None = None, known=(), sides=None) -> list:
+    def detect(self, grey: np.ndarray, window: Box | None = None, *_: object) -> list:
         self.calls += 1
         region = grey[BOX.y : BOX.y + BOX.h].astype(np.float32) - WALL[BOX.y : BOX.y + BOX.h]
         cols = np.flatnonzero(np.abs(region).mean(axis=0) > 4)
@@ -148,7 +148,7 @@ def test_a_face_arriving_between_haar_runs_is_found_on_arrival():
             self.calls = 0
             self.windows: list[Box | None] = []
 
-        def detect(self, grey: np.ndarray, window: Box | None = None, known=(), sides=None) -> list:
+        def detect(self, grey: np.ndarray, window: Box | None = None, *_: object) -> list:
             self.calls += 1
             self.windows.append(window)
             diff = np.abs(grey.astype(np.float32) - WALL)
@@ -195,7 +195,7 @@ class WideSeeing:
     def __init__(self) -> None:
         self.windows: list[Box | None] = []
 
-    def detect(self, grey: np.ndarray, window: Box | None = None, known=(), sides=None) -> list:
+    def detect(self, grey: np.ndarray, window: Box | None = None, *_: object) -> list:
         self.windows.append(window)
         diff = np.abs(grey.astype(np.float32) - WIDE)
         seen = [b for b in (A, NEAR, FAR) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 20]
@@ -259,6 +259,18 @@ def test_a_new_face_must_be_found_again_on_the_next_frames_to_be_carried():
     results = [pipe.process(Frame(scene(True)), i, 0.0) for i in range(6)]
     assert [len(r.faces) for r in results] == [1] * 6
     assert steady.calls == 3 and steady.windows[1:] != [None, None]  # then carried; windows
+
+
+def test_haar_is_told_where_the_faces_being_confirmed_are_until_they_are_confirmed():
+    steady = FakeFaces([[BOX]])
+    pipe = pipeline(steady, detect_every=4, confirm_frames=2)
+    for i in range(5):
+        pipe.process(Frame(scene(True)), i, 0.0)
+    # found on 0 (new), looked for on 1 and 2 as a face being confirmed, not a tracked one
+    assert steady.confirming[:3] == [[], [BOX], [BOX]]
+    assert steady.known[:3] == [[], [], []]
+    # confirmed on 2: the periodic scan (frame 4) finds it again as a tracked face
+    assert steady.calls == 4 and steady.confirming[3] == [] and steady.known[3] == [BOX]
 
 
 def test_a_new_face_missed_while_being_confirmed_is_hidden_and_looked_for_again():

@@ -86,18 +86,41 @@ def test_haar_with_sides_finds_only_faces_of_those_sides(head_bgr):
     assert haar.detect(grey, None, (), (10, face.w // 2)) == []  # smaller faces only
 
 
-def test_a_weak_face_is_found_only_where_a_tracked_face_is(head_bgr):
+def grey_with_faint_head(head_bgr: np.ndarray) -> np.ndarray:
+    """The head at a fifth of its contrast, blurred: Haar finds it with 7 agreeing detections."""
     grey = np.full((360, 480), 120, np.float32)
     head = cv2.cvtColor(head_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    faint = cv2.GaussianBlur((head - head.mean()) * 0.2 + 120, (0, 0), 2.5)  # 7 neighbours
-    grey[50:270, 200:410] = faint
-    grey = grey.astype(np.uint8)
+    grey[50:270, 200:410] = cv2.GaussianBlur((head - head.mean()) * 0.2 + 120, (0, 0), 2.5)
+    return grey.astype(np.uint8)
+
+
+def test_a_weak_face_is_found_only_where_a_tracked_face_is(head_bgr):
+    grey = grey_with_faint_head(head_bgr)
     haar = HaarFaceDetector(min_neighbors=8, known_neighbors=5)
     assert haar.detect(grey) == []  # too weak for a new face
     assert haar.detect(grey, known=[Box(0, 0, 100, 100)]) == []  # a tracked face elsewhere
     [found] = haar.detect(grey, known=[Box(250, 100, 110, 110)])
     assert iou(found, Box(250, 100, 110, 110)) > 0.7
     assert HaarFaceDetector(min_neighbors=8).detect(grey, known=[found]) == []  # default: 8
+
+
+def test_a_face_being_confirmed_is_found_again_on_fewer_detections_with_the_second_look(
+    head_bgr,
+):
+    grey = grey_with_faint_head(head_bgr)  # 7 agreeing detections
+    alt2 = "haarcascade_frontalface_alt2.xml"
+    haar = HaarFaceDetector(min_neighbors=8, known_neighbors=5, verify=alt2)
+    assert haar.detect(grey) == []  # too weak for a new face
+    assert haar.detect(grey, confirming=[Box(0, 0, 100, 100)]) == []  # one elsewhere
+    [found] = haar.detect(grey, confirming=[Box(250, 100, 110, 110)])
+    assert iou(found, Box(250, 100, 110, 110)) > 0.7
+    # unlike a tracked face, it still needs the second cascade...
+    blind = HaarFaceDetector(min_neighbors=8, known_neighbors=5, verify="haarcascade_eye.xml")
+    assert blind.detect(grey, confirming=[found]) == []
+    assert blind.detect(grey, known=[found]) == [found]
+    # ...and more than known_neighbors agreeing detections
+    fewer = HaarFaceDetector(min_neighbors=8, known_neighbors=7, verify=alt2)
+    assert fewer.detect(grey, confirming=[found]) == []
 
 
 def test_a_new_face_must_be_found_by_the_second_cascade_too(head_bgr):

@@ -188,7 +188,7 @@ def test_a_face_that_left_is_not_counted_towards_a_group_smile(tmp_path: Path) -
         return cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_GRAY2BGR)
 
     class Seeing:  # finds a face where the frame differs from the wall
-        def detect(self, grey: np.ndarray, window: Box | None = None, known=(), sides=None) -> list:
+        def detect(self, grey: np.ndarray, window: Box | None = None, *_: object) -> list:
             diff = np.abs(grey.astype(np.float32) - wall)
             seen = [b for b in boxes if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 4]
             return within(seen, window)
