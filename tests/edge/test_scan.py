@@ -107,19 +107,19 @@ def test_a_weak_face_is_found_only_where_a_tracked_face_is(head_bgr):
 def test_a_face_being_confirmed_is_found_again_on_fewer_detections_with_the_second_look(
     head_bgr,
 ):
-    grey = grey_with_faint_head(head_bgr)  # 7 agreeing detections
+    grey = grey_with_faint_head(head_bgr)  # 7 agreeing detections: 3 from each threshold
     alt2 = "haarcascade_frontalface_alt2.xml"
-    haar = HaarFaceDetector(min_neighbors=8, known_neighbors=5, verify=alt2)
+    haar = HaarFaceDetector(min_neighbors=10, known_neighbors=4, verify=alt2)
     assert haar.detect(grey) == []  # too weak for a new face
     assert haar.detect(grey, confirming=[Box(0, 0, 100, 100)]) == []  # one elsewhere
     [found] = haar.detect(grey, confirming=[Box(250, 100, 110, 110)])
     assert iou(found, Box(250, 100, 110, 110)) > 0.7
     # unlike a tracked face, it still needs the second cascade...
-    blind = HaarFaceDetector(min_neighbors=8, known_neighbors=5, verify="haarcascade_eye.xml")
+    blind = HaarFaceDetector(min_neighbors=10, known_neighbors=4, verify="haarcascade_eye.xml")
     assert blind.detect(grey, confirming=[found]) == []
     assert blind.detect(grey, known=[found]) == [found]
     # ...and more than known_neighbors agreeing detections
-    fewer = HaarFaceDetector(min_neighbors=8, known_neighbors=7, verify=alt2)
+    fewer = HaarFaceDetector(min_neighbors=10, known_neighbors=10, verify=alt2)
     assert fewer.detect(grey, confirming=[found]) == []
 
 
