@@ -43,7 +43,11 @@ face fading in or turning slowly changes its cells by less than ``arrival_change
 With ``rescan_change`` > 0 it too looks only at the cells whose mean grey changed by more than
 that since Haar last looked there, faces included: Haar gives the same answer on the same
 pixels, so a wall that did not change needs no second look. Camera noise moves a 16x16 cell's
-mean by a few tenths of a grey level; a change of exposure moves them all (a full scan).
+mean by a few tenths of a grey level. A change of the light (or of the camera's exposure)
+scales them all: the median cell's gain is taken out first, since Haar scales each window's
+contrast and sees the same. Around a tracked face that still matches, the scan looks only for
+a face of about its side (there is no other face on a face): a face that moved or changed
+changed its cells, and a scan of them at every size cost as much as one of the whole frame.
 
 A box Haar finds within a face at least 1/``PART_SIDE`` its side (found on this frame, or a
 tracked face where it was followed to) is part of that face, not another one: the chin, the
@@ -69,7 +73,17 @@ import cv2
 import numpy as np
 
 from edge.preprocess import crop_face
-from edge.scan import Scan, changed_regions, clip, grow, merge_sized, sides_near
+from edge.scan import (
+    Scan,
+    Sides,
+    changed_regions,
+    clip,
+    grow,
+    merge_sized,
+    overlap,
+    sides_near,
+    union,
+)
 from edge.types import Box, inside, iou
 
 SIZE = 48  # the crop side (the classifier's input)
@@ -81,6 +95,10 @@ LOST_GROW = 0.5  # a face whose match dropped is looked for in its region grown 
 ARRIVAL_GROW = 0.5  # changed cells are looked at grown by this x their longer side...
 MIN_WINDOW = 6 * CELL  # ...to at least this side (source pixels)
 RESCAN_GROW = 0.25  # the periodic scan's changed cells (a face that moved changed all of it)
+HELD_ZONE = 0.5  # x its side about a tracked face that matches: its own changes (it moved)
+HELD_GROW = 0.25  # ...where the periodic scan looks for it, in its box grown by this x side,
+HELD_SIDES = 1.25  # ...at 1/1.25..1.25x its side (a face that grew more no longer matches)
+DARK = 8.0  # grey: cells darker than this tell nothing of the light's gain
 FULL_AREA = 0.75  # windows covering more of the frame than this: one full-frame scan instead
 IN_FRAME = 0.5  # a carried face with less of its box inside the frame has left: dropped
 CHECKED = 0.9  # a face with this much of its box in a scanned window was checked there
@@ -192,7 +210,7 @@ class BoxCarry:
         rescan = self.windowed and self.due() and self._thumb is not None
         rescan = rescan and self.rescan_change > 0
         if rescan:
-            wanted = lost + [(b, None) for b in self.changed(image, self.rescan_change)]
+            wanted = lost + self.changed(image, self.rescan_change, followed)
         else:
             wanted = lost + [(b, None) for b in self.arrivals(image, followed)]
             if self.due() or (wanted and not self.windowed):
@@ -203,12 +221,43 @@ class BoxCarry:
         sides = [s for _, s in windows]
         return Scan(windows=[b for b, _ in windows], sides=sides, periodic=rescan)
 
-    def changed(self, image: np.ndarray, threshold: float) -> list[Box]:
-        """The periodic scan's windows: around each group of cells whose mean grey changed by
-        more than ``threshold`` since Haar last looked at them, faces included. Haar gives the
-        same answer on the same pixels, so what did not change needs no second look."""
-        changed = np.abs(self._thumbnail(image) - self._thumb) > threshold
-        return [grow(b, RESCAN_GROW, MIN_WINDOW) for b in changed_regions(changed, CELL)]
+    def changed(
+        self, image: np.ndarray, threshold: float, followed: Sequence[Followed] = ()
+    ) -> list[tuple[Box, Sides]]:
+        """The periodic scan's windows (with the face sides each is searched for; None: any):
+        around each group of cells whose mean grey changed by more than ``threshold`` since
+        Haar last looked at them, beyond what the light did to the whole frame. Haar gives the
+        same answer on the same pixels, and on the same pixels lit otherwise (it scales each
+        window's contrast), so what did not change needs no second look. Around a tracked
+        face that still matches (``HELD_ZONE``: where it moved from, its hair), only a face
+        of about its side is looked for: no other face is on a face, and one that grew more
+        would no longer match. A change beside that zone (someone arriving next to a face) is
+        looked at for any face over the zone too: the newcomer may reach under it."""
+        now, then = self._thumbnail(image), self._thumb
+        lit = then > DARK
+        gain = float(np.median(now[lit] / then[lit])) if lit.any() else 1.0
+        change = np.abs(now - gain * then)
+        same = change <= threshold  # only the light changed there: what Haar last saw holds
+        then[same] = now[same]
+        pairs = zip(self.faces, followed, strict=True)
+        held = [f.box for face, f in pairs if not self._doubtful(face, f)]
+        windows: list[tuple[Box, Sides]] = []
+        zones: list[Box] = []  # around each held face: where it moved from, hair, shoulders
+        for b in held:
+            zone = grow(b, HELD_ZONE)
+            x0, y0 = max(zone.x // CELL, 0), max(zone.y // CELL, 0)
+            cells = np.s_[y0 : (zone.y + zone.h) // CELL + 1, x0 : (zone.x + zone.w) // CELL + 1]
+            if (change[cells] > threshold).any():
+                windows.append((grow(b, HELD_GROW), sides_near(b.w, HELD_SIDES)))
+            change[cells] = 0
+            zones.append(zone)
+        for group in changed_regions(change > threshold, CELL):
+            window = grow(group, RESCAN_GROW, MIN_WINDOW)
+            for zone in zones:  # a change beside a face (groups are a cell wider than their
+                if overlap(group, zone):  # cells): a face that came may reach under the zone
+                    window = union(window, zone)
+            windows.append((window, None))
+        return windows
 
     def arrivals(self, image: np.ndarray, followed: Sequence[Followed]) -> list[Box]:
         """Windows around what changed, since the last full scan, away from the carried

@@ -29,7 +29,8 @@ def pipeline(detector: FakeFaces, **faces: object) -> Pipeline:
     faces.setdefault("confirm_frames", 0)  # new faces carried at once (tested apart)
     faces.setdefault("confirm_misses", 0)  # a miss while being confirmed drops it (tested apart)
     faces.setdefault("rescan_change", 0.0)  # periodic scans of the whole frame (tested apart)
-    cfg = FacesConfig(detect_width=200, **faces)  # type: ignore[arg-type]
+    faces.setdefault("detect_width", 200)
+    cfg = FacesConfig(**faces)  # type: ignore[arg-type]
     return Pipeline(detector, FakeClassifier(), Tracker(EMOTIONS), cfg)
 
 
@@ -365,6 +366,74 @@ def test_the_periodic_scan_looks_where_a_face_fades_in_too_slowly_for_the_watch(
     assert all(w is not None and w.w * w.h < 160 * 200 * 0.75 for w in haar.windows[1:])
     assert pipe.scans == {"full": 1, "rescan": 2, "none": 6}
     assert [len(r.faces) for r in results] == [0] * 4 + [1] * 5
+
+
+ROOM = Box(0, 0, 640, 480)  # a camera-sized frame: room for a face and a change apart
+SEATED = Box(100, 100, 160, 160)  # a face that stays
+BLOB = Box(480, 320, 48, 48)  # something that changed far from it
+BESIDE = Box(300, 140, 80, 80)  # a face that comes to sit beside it, half of it near it
+
+
+def room(
+    face: float = 0.0, blob: float = 0.0, light: float = 1.0, beside: bool = False
+) -> np.ndarray:
+    """A flat 640x480 wall (grey 100) with a striped face at ``SEATED`` (40/200) and ``BLOB``,
+    each brightened by ``face`` / ``blob`` grey levels, a striped face at ``BESIDE`` if
+    ``beside``, all of it lit by ``light``."""
+    grey = np.full((ROOM.h, ROOM.w), 100.0, np.float32)
+    for box, lift in [(SEATED, face)] + [(BESIDE, 0.0)] * beside:
+        stripes = np.where(np.arange(box.w) // 6 % 2, 200.0, 40.0)[None, :]
+        grey[box.y : box.y + box.h, box.x : box.x + box.w] = stripes + lift
+    grey[BLOB.y : BLOB.y + BLOB.h, BLOB.x : BLOB.x + BLOB.w] += blob
+    return cv2.cvtColor(np.clip(grey * light, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def periodic(haar: FakeFaces) -> Pipeline:
+    """Haar every 4th frame where something changed by 2 grey levels; arrivals at 20."""
+    return pipeline(haar, detect_width=640, detect_every=4, rescan_change=2.0, arrival_change=20.0)
+
+
+def test_the_periodic_scan_looks_at_a_face_that_still_matches_only_at_about_its_size():
+    """Its cells changed (it moved, the light on it changed) but its match holds: a face is
+    looked for there only at 1/1.25..1.25x its side (there is no other face on a face, and
+    one that grew more would not match), while a change away from it is looked at for faces
+    of any size."""
+    haar = FakeFaces([[SEATED]])
+    pipe = periodic(haar)
+    frames = [room()] * 4 + [room(face=6.0, blob=6.0)]  # each changed by 6 (< 20: no arrival)
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [[f.box for f in r.faces] for r in results] == [[SEATED]] * 5
+    assert pipe.scans == {"full": 1, "none": 3, "rescan": 1}
+    looks = dict(zip(haar.sides[1:], haar.windows[1:], strict=True))
+    assert set(looks) == {(128, 200), None}  # two windows on frame 4: the face's, the blob's
+    assert within([SEATED], looks[(128, 200)]) == [SEATED]
+    assert within([BLOB], looks[None]) == [BLOB] and not within([SEATED], looks[None])
+
+
+def test_a_face_that_comes_beside_a_tracked_one_is_looked_for_at_any_size_where_it_is():
+    """A face that arrives beside a tracked one, half of it within half a side of it (where
+    the tracked face's own changes are not looked at for other faces), is looked for where
+    it is at any size: the window of what changed beside the face reaches over all that."""
+    haar = FakeFaces([[SEATED], [SEATED, BESIDE]])
+    pipe = periodic(haar)
+    frames = [room()] * 4 + [room(beside=True)]
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [len(r.faces) for r in results] == [1, 1, 1, 1, 2]
+    assert haar.sides[1:] == [None] and within([BESIDE], haar.windows[1]) == [BESIDE]
+
+
+def test_the_periodic_scan_does_not_look_again_where_only_the_light_changed():
+    """The room's light drifts by 1% a frame (4% between periodic scans: grey 100 -> 104):
+    Haar scales each window's contrast, so it would see the same; only the blob, changed by
+    more than the light, is looked at again (on frame 8)."""
+    haar = FakeFaces([[SEATED]])
+    pipe = periodic(haar)
+    frames = [room(light=1 + 0.01 * i) for i in range(8)] + [room(blob=8.0, light=1.08)]
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [[f.box for f in r.faces] for r in results] == [[SEATED]] * 9
+    assert haar.calls == 2 and haar.windows[0] is None  # frame 0 whole, frame 8 the blob
+    assert within([BLOB], haar.windows[1]) == [BLOB] and not within([SEATED], haar.windows[1])
+    assert pipe.scans == {"full": 1, "rescan": 2, "none": 6}
 
 
 def test_a_match_that_falls_sharply_is_checked_by_haar_though_still_above_min_match():
