@@ -238,7 +238,8 @@ class BoxCarry:
         gain = float(np.median(now[lit] / then[lit])) if lit.any() else 1.0
         change = np.abs(now - gain * then)
         same = change <= threshold  # only the light changed there: what Haar last saw holds
-        then[same] = now[same]
+        then[same] = now[same]  # (so a change under the line per scan never adds up to a look:
+        # a known hole, bench/README.md "Speed: measured and dropped", kept for seed 36)
         pairs = zip(self.faces, followed, strict=True)
         held = [f.box for face, f in pairs if not self._doubtful(face, f)]
         windows: list[tuple[Box, Sides]] = []
