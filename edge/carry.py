@@ -201,16 +201,17 @@ class BoxCarry:
         if grey is not None and self.arrival_change > 0:
             self._now = (image, thumbnail(image, grey))  # read by the watch, now and in ``watch``
         h, w = image.shape[:2]
-        pairs = zip(self.faces, followed, strict=True)
+        doubtful = [self._doubtful(face, f) for face, f in zip(self.faces, followed, strict=True)]
         lost = [
             (grow(f.region, LOST_GROW), sides_near(f.box.w, SIDES))
-            for face, f in pairs
-            if self._doubtful(face, f)
+            for f, doubt in zip(followed, doubtful, strict=True)
+            if doubt
         ]
         rescan = self.windowed and self.due() and self._thumb is not None
         rescan = rescan and self.rescan_change > 0
         if rescan:
-            wanted = lost + self.changed(image, self.rescan_change, followed)
+            held = [f.box for f, doubt in zip(followed, doubtful, strict=True) if not doubt]
+            wanted = lost + self.changed(image, self.rescan_change, held)
         else:
             wanted = lost + [(b, None) for b in self.arrivals(image, followed)]
             if self.due() or (wanted and not self.windowed):
@@ -222,17 +223,18 @@ class BoxCarry:
         return Scan(windows=[b for b, _ in windows], sides=sides, periodic=rescan)
 
     def changed(
-        self, image: np.ndarray, threshold: float, followed: Sequence[Followed] = ()
+        self, image: np.ndarray, threshold: float, held: Sequence[Box] = ()
     ) -> list[tuple[Box, Sides]]:
         """The periodic scan's windows (with the face sides each is searched for; None: any):
         around each group of cells whose mean grey changed by more than ``threshold`` since
         Haar last looked at them, beyond what the light did to the whole frame. Haar gives the
         same answer on the same pixels, and on the same pixels lit otherwise (it scales each
-        window's contrast), so what did not change needs no second look. Around a tracked
-        face that still matches (``HELD_ZONE``: where it moved from, its hair), only a face
-        of about its side is looked for: no other face is on a face, and one that grew more
-        would no longer match. A change beside that zone (someone arriving next to a face) is
-        looked at for any face over the zone too: the newcomer may reach under it."""
+        window's contrast), so what did not change needs no second look; its reference takes
+        this frame's light. Around each ``held`` box, a tracked face that still matches
+        (``HELD_ZONE``: where it moved from, its hair), only a face of about its side is
+        looked for: no other face is on a face, and one that grew more would no longer match.
+        A change beside that zone (someone arriving next to a face) is looked at for any face
+        over the zone too: the newcomer may reach under it."""
         now, then = self._thumbnail(image), self._thumb
         lit = then > DARK
         gain = float(np.median(now[lit] / then[lit])) if lit.any() else 1.0
@@ -240,18 +242,12 @@ class BoxCarry:
         same = change <= threshold  # only the light changed there: what Haar last saw holds
         then[same] = now[same]  # (so a change under the line per scan never adds up to a look:
         # a known hole, bench/README.md "Speed: measured and dropped", kept for seed 36)
-        pairs = zip(self.faces, followed, strict=True)
-        held = [f.box for face, f in pairs if not self._doubtful(face, f)]
         windows: list[tuple[Box, Sides]] = []
-        zones: list[Box] = []  # around each held face: where it moved from, hair, shoulders
-        for b in held:
-            zone = grow(b, HELD_ZONE)
-            x0, y0 = max(zone.x // CELL, 0), max(zone.y // CELL, 0)
-            cells = np.s_[y0 : (zone.y + zone.h) // CELL + 1, x0 : (zone.x + zone.w) // CELL + 1]
-            if (change[cells] > threshold).any():
+        zones = [grow(b, HELD_ZONE) for b in held]  # where it moved from, hair, shoulders
+        for b, zone in zip(held, zones, strict=True):
+            if (change[cells_of(zone)] > threshold).any():
                 windows.append((grow(b, HELD_GROW), sides_near(b.w, HELD_SIDES)))
-            change[cells] = 0
-            zones.append(zone)
+            change[cells_of(zone)] = 0
         for group in changed_regions(change > threshold, CELL):
             window = grow(group, RESCAN_GROW, MIN_WINDOW)
             for zone in zones:  # a change beside a face (groups are a cell wider than their
@@ -268,8 +264,7 @@ class BoxCarry:
         change = np.abs(self._thumbnail(image) - self._thumb)
         for r in [*self._watched, *(f.region for f in followed)]:
             m = r.w // 2  # hair, background and shoulders move with a face
-            x0, y0 = max((r.x - m) // CELL, 0), max((r.y - m) // CELL, 0)
-            change[y0 : (r.y + r.h + m) // CELL + 1, x0 : (r.x + r.w + m) // CELL + 1] = 0
+            change[cells_of(Box(r.x - m, r.y - m, r.w + 2 * m, r.h + 2 * m))] = 0
         changed = change > self.arrival_change
         if not changed.any():
             return []
@@ -455,6 +450,12 @@ def without_parts(
         for b in found
         if not any(is_part(b, f) for f in faces) and not any(surrounds(b, k) for k in known)
     ]
+
+
+def cells_of(box: Box) -> tuple[slice, slice]:
+    """The thumbnail cells (rows, columns) that ``box`` (source pixels) touches."""
+    x0, y0 = max(box.x // CELL, 0), max(box.y // CELL, 0)
+    return slice(y0, (box.y + box.h) // CELL + 1), slice(x0, (box.x + box.w) // CELL + 1)
 
 
 def thumbnail(image: np.ndarray, grey: np.ndarray | None = None) -> np.ndarray:
