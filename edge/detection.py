@@ -2,6 +2,8 @@
 
 Anything with ``detect(grey, window=None, known=(), sides=None, confirming=()) -> list[Box]``
 is a detector (fakes need no inheritance): boxes in the grey image's pixels, largest first;
+the pipeline hands it an ``edge.preprocess.DetectionImage`` (``whole()``: all of the grey
+detection image; ``part(region)``: a block of it, downscaled alone), tests often a plain array;
 ``window`` limits the search to a part of the image; ``known`` holds the boxes of faces already
 tracked (a detector may accept weaker evidence there, see ``faces.known_neighbors``); ``sides``
 (min, max), where given, limits the search to faces of those sides (a face looked for again
@@ -22,6 +24,7 @@ import numpy as np
 
 from edge.config import FacesConfig
 from edge.faces import HaarFaceDetector
+from edge.preprocess import DetectionImage
 from edge.types import Box
 
 log = logging.getLogger(__name__)
@@ -32,7 +35,7 @@ class FaceDetector(Protocol):
 
     def detect(
         self,
-        grey: np.ndarray,
+        grey: np.ndarray | DetectionImage,
         window: Box | None = None,
         known: Sequence[Box] = (),
         sides: tuple[int, int] | None = None,

@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 
 from edge.errors import ConfigError
+from edge.preprocess import DetectionImage
+from edge.scan import clip
 from edge.types import Box, inside, iou
 
 log = logging.getLogger(__name__)
@@ -82,7 +84,7 @@ class HaarFaceDetector:
 
     def detect(
         self,
-        grey: np.ndarray,
+        grey: np.ndarray | DetectionImage,
         window: Box | None = None,
         known: Sequence[Box] = (),
         sides: tuple[int, int] | None = None,
@@ -90,25 +92,35 @@ class HaarFaceDetector:
     ) -> list[Box]:
         """Faces in a 2-D uint8 image, at most ``max_faces``, largest first; with ``window``
         (inside the image) only those wholly inside it, still in the image's pixels; with
-        ``sides`` only those with sides in that range (never below ``min_size``)."""
-        x, y = (window.x, window.y) if window else (0, 0)
-        part = grey[y : y + window.h, x : x + window.w] if window else grey
+        ``sides`` only those with sides in that range (never below ``min_size``). A
+        ``DetectionImage`` is read (downscaled) only in the window and around it."""
+        image = grey if isinstance(grey, DetectionImage) else DetectionImage(grey, grey.shape[1])
+        window = clip(window, image.width, image.height) if window else image.box
+        if window is None:
+            return []
         low = max(self.min_size[0], sides[0]) if sides else self.min_size[0]
         high = sides[1] if sides else 0
-        if min(part.shape[:2]) < low or (sides and high < low):
+        if min(window.w, window.h) < low or (sides and high < low):
             return []
+        # the window and what the second look reads around a face in it (``verified``)
+        pad = min(window.w, window.h) // 4 + 1
+        pixels, at = image.part(
+            Box(window.x - pad, window.y - pad, window.w + 2 * pad, window.h + 2 * pad)
+        )
+        x, y = window.x - at.x, window.y - at.y
         found, counts = self._cascade.detectMultiScale2(
-            part,
+            pixels[y : y + window.h, x : x + window.w],
             scaleFactor=self.scale_factor,
             minNeighbors=self.known_neighbors if known or confirming else self.min_neighbors,
             minSize=(low, low),
             maxSize=(high, high),
         )
         boxes = [Box(int(bx) + x, int(by) + y, int(w), int(h)) for bx, by, w, h in found]
+        shift = [moved(b, at) for b in known], [moved(b, at) for b in confirming]
         boxes = [  # OpenCV keeps a group of more than minNeighbors detections
-            b
+            Box(b.x + at.x, b.y + at.y, b.w, b.h)
             for b, n in zip(boxes, counts, strict=True)
-            if self._accepted(grey, b, n, known, confirming)
+            if self._accepted(pixels, b, n, *shift)
         ]
         boxes.sort(key=lambda b: b.w * b.h, reverse=True)
         kept: list[Box] = []
@@ -158,6 +170,11 @@ class HaarFaceDetector:
             and iou(Box(int(bx) + x0, int(by) + y0, int(bw), int(bh)), box) >= VERIFY_IOU
             for (bx, by, bw, bh), n in zip(found, counts, strict=True)
         )
+
+
+def moved(box: Box, origin: Box) -> Box:
+    """``box`` in the pixels of a block of the image that starts where ``origin`` does."""
+    return Box(box.x - origin.x, box.y - origin.y, box.w, box.h)
 
 
 KNOWN_IOU = 0.3  # a box overlapping a known face this much is that face, found again

@@ -24,7 +24,7 @@ from edge.carry import BoxCarry, without_parts
 from edge.config import Config, FacesConfig
 from edge.detection import FaceDetector, load_detector
 from edge.errors import SourceReadError
-from edge.preprocess import crop_box, crop_face, downscale, to_grey
+from edge.preprocess import DetectionImage, crop_box, crop_face, to_grey
 from edge.scan import Scan, to_detection
 from edge.sources.base import Source
 from edge.timing import STAGES, StageTimer  # noqa: F401  (re-exported)
@@ -81,13 +81,15 @@ class Pipeline:
 
     def process(self, frame: Frame, index: int, ts: float) -> FrameResult:
         t, carry = self.timer, self.carry
+        # The arrival watch reads a grey view: the source's detection image (picamera2's lores
+        # plane), else the frame made grey once, which Haar's detection image is then cut from,
+        # and the faces' crops too (the same pixels as a crop of the colour frame made grey).
+        grey = frame.grey if frame.grey is not None else to_grey(frame.bgr)
+        faces_from = frame.bgr if frame.grey is not None else grey
         followed = []
         for face in carry.faces:  # the carried faces' crops, where they moved to
             with t("crop"):
-                followed.append(carry.follow_one(frame.bgr, face))
-        # The arrival watch reads a grey view: the source's detection image (picamera2's lores
-        # plane), else the frame made grey once, which Haar's detection image is then cut from.
-        grey = frame.grey if frame.grey is not None else to_grey(frame.bgr)
+                followed.append(carry.follow_one(faces_from, face))
         scan = carry.scan(frame.bgr, followed, grey)
         self.scans[scan.kind] += 1
         known, confirming = carry.known(followed), carry.confirming(followed)
@@ -98,7 +100,7 @@ class Pipeline:
                 self.backdrop.observe(grey, [*boxes, *(f.box for f in followed)], width)
                 boxes = [b for b in boxes if not self.backdrop.shows(grey, b, width)]
         boxes = without_parts(boxes, followed, known)
-        found = [(b, r, self._crop(frame, r)) for b in boxes for r in [self._region(b)]]
+        found = [(b, r, self._crop(faces_from, r)) for b in boxes for r in [self._region(b)]]
         kept = carry.kept(followed, boxes, scan)
         shown = [k.followed for k in kept if k.shown]  # a face being confirmed may be hidden
         fresh = [not carry.recognised(b, followed) for b in boxes] + [False] * len(shown)
@@ -119,9 +121,9 @@ class Pipeline:
     def _region(self, box: Box) -> Box:
         return crop_box(box, self.faces.crop_margin, self.faces.crop_shift_y)
 
-    def _crop(self, frame: Frame, region: Box) -> np.ndarray:
+    def _crop(self, image: np.ndarray, region: Box) -> np.ndarray:
         with self.timer("crop"):
-            return crop_face(frame.bgr, region)
+            return crop_face(image, region)
 
     def _detect(
         self,
@@ -137,22 +139,21 @@ class Pipeline:
         are (found again on fewer agreeing detections, still with the second look)."""
         if not scan.windows:
             return []
-        grey = downscale(grey, self.faces.detect_width)
-        factor = bgr.shape[1] / grey.shape[1]
+        image = DetectionImage(grey, self.faces.detect_width)
+        factor = bgr.shape[1] / image.width
         known = [b.scaled(1 / factor) for b in known]
         confirming = [b.scaled(1 / factor) for b in confirming]
         if scan.full:
-            found = self.detector.detect(grey, None, known, None, confirming)
+            found = self.detector.detect(image, None, known, None, confirming)
             return [b.scaled(factor) for b in found]
-        h, w = grey.shape[:2]
         found = []
         for i, box in enumerate(scan.windows):
-            if (c := to_detection(box, factor, w, h)) is None:
+            if (c := to_detection(box, factor, image.width, image.height)) is None:
                 continue
             sides = scan.sides_of(i)
             if sides is not None:
                 sides = (int(sides[0] / factor), math.ceil(sides[1] / factor))
-            in_window = self.detector.detect(grey, c, known, sides, confirming)
+            in_window = self.detector.detect(image, c, known, sides, confirming)
             found += [b.scaled(factor) for b in in_window]
         return found
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import cv2
 import numpy as np
 
@@ -28,6 +30,69 @@ def downscale(grey: np.ndarray, width: int) -> np.ndarray:
     if w <= width:
         return grey
     return cv2.resize(grey, (width, round(h * width / w)), interpolation=cv2.INTER_AREA)
+
+
+class DetectionImage:
+    """``downscale(grey, width)``, made only where Haar looks.
+
+    Most frames Haar looks in a few windows, not the whole frame, and downscaling all of a
+    640 x 480 frame costs about as much as a window's Haar run (0.7 ms at one thread here).
+    ``part(region)`` downscales only a block around ``region``, its edges on the grid where
+    source and detection pixels line up (every 4 source px = 3 detection px at 640 -> 480), so
+    its pixels are those of the whole image's (INTER_AREA weighs each detection pixel by its own
+    source pixels); a block that would cover much of the frame is cut from the whole image,
+    made once. ``width``/``height``: the detection image's size; ``factor``: source pixels of
+    ``grey`` per detection pixel.
+    """
+
+    def __init__(self, grey: np.ndarray, width: int) -> None:
+        self.grey = grey
+        h, w = grey.shape[:2]
+        self.width, self.height = (w, h) if w <= width else (width, round(h * width / w))
+        self.factor = w / self.width
+        # (source px, detection px) of the smallest blocks that line up, across and down
+        self._steps = [
+            (f.numerator, f.denominator)
+            for f in (Fraction(w, self.width), Fraction(h, self.height))
+        ]
+        self._whole: np.ndarray | None = None
+
+    @property
+    def box(self) -> Box:
+        """The whole detection image, as a box."""
+        return Box(0, 0, self.width, self.height)
+
+    def whole(self) -> np.ndarray:
+        """The whole detection image (made on the first call)."""
+        if self._whole is None:
+            self._whole = downscale(self.grey, self.width)
+        return self._whole
+
+    def part(self, region: Box) -> tuple[np.ndarray, Box]:
+        """The detection image's pixels of a block (detection px) that holds ``region``
+        (clipped to the image), and where that block lies: ``(pixels, block)``."""
+        (sx, dx), (sy, dy) = self._steps
+        x0, y0 = max(region.x, 0) // dx * dx, max(region.y, 0) // dy * dy
+        x1 = min(-(-(region.x + region.w) // dx) * dx, self.width)
+        y1 = min(-(-(region.y + region.h) // dy) * dy, self.height)
+        block = Box(x0, y0, max(x1 - x0, 0), max(y1 - y0, 0))
+        if not block.w or not block.h:
+            return np.zeros((block.h, block.w), np.uint8), block
+        if (
+            self._whole is not None
+            or self.factor == 1
+            or block.w * block.h > WHOLE_AT * self.width * self.height
+        ):
+            return self.whole()[y0:y1, x0:x1], block
+        h, w = self.grey.shape[:2]
+        source = self.grey[
+            y0 // dy * sy : (y1 // dy * sy if y1 < self.height else h),
+            x0 // dx * sx : (x1 // dx * sx if x1 < self.width else w),
+        ]
+        return cv2.resize(source, (block.w, block.h), interpolation=cv2.INTER_AREA), block
+
+
+WHOLE_AT = 0.5  # of the detection image: a block this big is cut from the whole image
 
 
 def crop_box(box: Box, margin: float, shift_y: float) -> Box:

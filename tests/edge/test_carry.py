@@ -9,6 +9,7 @@ from edge.carry import Followed, is_part, surrounds, without_parts
 from edge.config import FacesConfig
 from edge.labels import EMOTIONS
 from edge.pipeline import Pipeline
+from edge.preprocess import DetectionImage
 from edge.tracking import Tracker
 from edge.types import Box, Frame
 from tests.fakes import FakeClassifier, FakeFaces, within
@@ -108,7 +109,8 @@ class SeeingFaces:
     def __init__(self) -> None:
         self.calls = 0
 
-    def detect(self, grey: np.ndarray, window: Box | None = None, *_: object) -> list:
+    def detect(self, image: DetectionImage, window: Box | None = None, *_: object) -> list:
+        grey = image.whole()  # the detection image as the pipeline made it
         self.calls += 1
         region = grey[BOX.y : BOX.y + BOX.h].astype(np.float32) - WALL[BOX.y : BOX.y + BOX.h]
         cols = np.flatnonzero(np.abs(region).mean(axis=0) > 4)
@@ -149,7 +151,8 @@ def test_a_face_arriving_between_haar_runs_is_found_on_arrival():
             self.calls = 0
             self.windows: list[Box | None] = []
 
-        def detect(self, grey: np.ndarray, window: Box | None = None, *_: object) -> list:
+        def detect(self, image: DetectionImage, window: Box | None = None, *_: object) -> list:
+            grey = image.whole()  # the detection image as the pipeline made it
             self.calls += 1
             self.windows.append(window)
             diff = np.abs(grey.astype(np.float32) - WALL)
@@ -196,7 +199,8 @@ class WideSeeing:
     def __init__(self) -> None:
         self.windows: list[Box | None] = []
 
-    def detect(self, grey: np.ndarray, window: Box | None = None, *_: object) -> list:
+    def detect(self, image: DetectionImage, window: Box | None = None, *_: object) -> list:
+        grey = image.whole()  # the detection image as the pipeline made it
         self.windows.append(window)
         diff = np.abs(grey.astype(np.float32) - WIDE)
         seen = [b for b in (A, NEAR, FAR) if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 20]

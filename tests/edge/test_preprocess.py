@@ -1,6 +1,17 @@
+import cv2
 import numpy as np
+import pytest
 
-from edge.preprocess import crop_box, crop_face, dequantize, detection_image, downscale, quantize
+from edge.preprocess import (
+    DetectionImage,
+    crop_box,
+    crop_face,
+    dequantize,
+    detection_image,
+    downscale,
+    quantize,
+    to_grey,
+)
 from edge.sources.picamera import lores_grey
 from edge.types import Box
 
@@ -46,3 +57,42 @@ def test_lores_grey_crops_stride_padding_and_stretches_limited_range():
     grey = lores_grey(np.concatenate([y, uv]).reshape(-1), w, h, stride)
     assert grey.shape == (h, w)
     assert grey[0].tolist() == [0, 255, 128, 0, 255, 128]
+
+
+@pytest.mark.parametrize("size", [(640, 480), (1280, 720), (960, 720), (500, 375)])
+def test_a_part_of_the_detection_image_has_the_pixels_of_the_whole_one(size):
+    w, h = size
+    rng = np.random.default_rng(w)
+    grey = cv2.GaussianBlur(rng.integers(0, 256, (h, w), dtype=np.uint8), (5, 5), 0)
+    whole = downscale(grey, 480)
+    for _ in range(40):
+        x, y = int(rng.integers(-20, 480)), int(rng.integers(-20, whole.shape[0]))
+        region = Box(x, y, int(rng.integers(1, 300)), int(rng.integers(1, 300)))
+        pixels, block = DetectionImage(grey, 480).part(region)  # a new one: not cut from whole
+        x1, y1 = min(region.x + region.w, 480), min(region.y + region.h, whole.shape[0])
+        assert block.x <= max(region.x, 0) and block.y <= max(region.y, 0)
+        assert block.x + block.w >= x1 and block.y + block.h >= y1  # it holds the region
+        assert pixels.shape == (block.h, block.w)
+        expected = whole[block.y : block.y + block.h, block.x : block.x + block.w]
+        assert pixels.shape == expected.shape  # (0, w) where the region lies outside
+        assert np.abs(pixels.astype(int) - expected).max(initial=0) <= 1  # bit-exact on x86
+
+
+def test_a_small_part_is_downscaled_alone_and_a_large_one_cut_from_the_whole_image():
+    grey = np.random.default_rng(1).integers(0, 256, (480, 640), dtype=np.uint8)
+    image = DetectionImage(grey, 480)
+    assert (image.width, image.height, image.factor) == (480, 360, 640 / 480)
+    _, block = image.part(Box(101, 50, 60, 60))
+    assert block == Box(99, 48, 63, 63)  # out to the next 3 detection px (4 source px)
+    assert image._whole is None  # 1/40 of the frame downscaled, not all of it
+    image.part(Box(0, 0, 400, 300))
+    assert image._whole is not None and image._whole.shape == (360, 480)
+    lores = grey[:360, :480]
+    assert DetectionImage(lores, 480).part(Box(10, 10, 20, 20))[0].base is not None  # a view
+
+
+def test_a_crop_of_the_frame_made_grey_is_the_crop_of_the_colour_frame():
+    """The pipeline cuts faces from the grey frame it made for Haar when it made one."""
+    bgr = np.random.default_rng(2).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    for box in (Box(100, 80, 130, 130), Box(-30, 400, 120, 120), Box(590, -10, 70, 90)):
+        assert np.array_equal(crop_face(to_grey(bgr), box), crop_face(bgr, box))

@@ -8,6 +8,7 @@ import pytest
 
 from edge.errors import ConfigError
 from edge.faces import HaarFaceDetector
+from edge.preprocess import DetectionImage, downscale
 from edge.scan import changed_regions, clip, grow, merge, merge_sized, sides_near, to_detection
 from edge.types import Box, iou
 
@@ -153,3 +154,18 @@ def test_the_second_look_is_off_with_no_cascade_and_a_missing_one_is_named(head_
         HaarFaceDetector(verify="nope.xml")
     with pytest.raises(ConfigError, match=r"faces\.verify_cascade: no Haar cascade at .*gone"):
         HaarFaceDetector(verify=str(tmp_path / "gone.xml"))
+
+
+def test_haar_on_a_detection_image_made_only_around_the_window_finds_what_it_finds_on_all_of_it(
+    head_bgr,
+):
+    frame = cv2.resize(grey_with_head(head_bgr, 200, 50), (640, 480))  # a 640 px frame's grey
+    whole = downscale(frame, 480)
+    haar = HaarFaceDetector(verify="haarcascade_frontalface_alt2.xml")
+    [face] = haar.detect(whole)
+    window = grow(face, 0.2)  # as a tracked face is looked for again
+    [in_window] = haar.detect(whole, window)
+    image = DetectionImage(frame, 480)
+    assert haar.detect(image, window) == [in_window]  # in the whole image's pixels, verified
+    assert image._whole is None  # only the window and what the second look reads around it
+    assert haar.detect(DetectionImage(frame, 480)) == [face]

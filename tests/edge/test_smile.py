@@ -19,6 +19,7 @@ from edge.cli import main
 from edge.config import FacesConfig
 from edge.labels import EMOTIONS
 from edge.pipeline import Pipeline, run
+from edge.preprocess import DetectionImage
 from edge.sinks.events import EventWriter
 from edge.smile.camera import SmileCamera, capture_directory, source_still
 from edge.smile.capture import CaptureConfig, CaptureWriter
@@ -188,7 +189,8 @@ def test_a_face_that_left_is_not_counted_towards_a_group_smile(tmp_path: Path) -
         return cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_GRAY2BGR)
 
     class Seeing:  # finds a face where the frame differs from the wall
-        def detect(self, grey: np.ndarray, window: Box | None = None, *_: object) -> list:
+        def detect(self, image: DetectionImage, window: Box | None = None, *_: object) -> list:
+            grey = image.whole()  # the detection image as the pipeline made it
             diff = np.abs(grey.astype(np.float32) - wall)
             seen = [b for b in boxes if diff[b.y : b.y + b.h, b.x : b.x + b.w].mean() > 4]
             return within(seen, window)
