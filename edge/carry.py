@@ -163,8 +163,11 @@ class BoxCarry:
         confirm: int = 2,
         rescan_change: float = 0.0,
         confirm_misses: int = 0,
+        whole_every: int = 0,
     ) -> None:
         self.every = every
+        self.whole_every = whole_every
+        self._unseen = 0  # frames since Haar last looked at the whole frame
         self.rescan_change = rescan_change
         self.windowed = windowed
         self.confirm = confirm
@@ -196,8 +199,17 @@ class BoxCarry:
         """Where Haar looks in this frame (source pixels): the whole frame when due; else a
         window around each face whose match dropped (for faces of about its side) and around
         each group of changed cells (any side); the whole frame without window scans, or when
-        the windows cover most of it. ``grey``: the frame in grey at any size, if there is one
+        the windows cover most of it, or when the periodic scan has looked only at what changed
+        for ``whole_every`` frames (a change slower than it sees, e.g. a face fading in over
+        seconds, is found then). ``grey``: the frame in grey at any size, if there is one
         (the arrival watch's thumbnail is cheaper from it than from ``image``)."""
+        scan = self._where(image, followed, grey)
+        self._unseen = 0 if scan.full else self._unseen + 1
+        return scan
+
+    def _where(
+        self, image: np.ndarray, followed: Sequence[Followed], grey: np.ndarray | None
+    ) -> Scan:
         if grey is not None and self.arrival_change > 0:
             self._now = (image, thumbnail(image, grey))  # read by the watch, now and in ``watch``
         h, w = image.shape[:2]
@@ -209,6 +221,8 @@ class BoxCarry:
         ]
         rescan = self.windowed and self.due() and self._thumb is not None
         rescan = rescan and self.rescan_change > 0
+        if rescan and 0 < self.whole_every <= self._unseen + 1:  # this frame: the N-th since
+            return Scan(full=True, windows=[Box(0, 0, w, h)])
         if rescan:
             held = [f.box for f, doubt in zip(followed, doubtful, strict=True) if not doubt]
             wanted = lost + self.changed(image, self.rescan_change, held)

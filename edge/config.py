@@ -95,6 +95,7 @@ class FacesConfig:
     arrival_change: float = 20.0  # mean grey change of a 16 px cell away from faces: run Haar
     window_scans: bool = True  # ...only around the changed cells / lost faces (False: all)
     rescan_change: float = 2.0  # the periodic scan: only cells changed this much (0: all)
+    whole_every: int = 150  # ...but the whole frame at least every N frames (0: not forced)
     confirm_frames: int = 2  # a new face must be found again on N more frames...
     confirm_misses: int = 3  # ...missed on at most this many looks meanwhile (hidden then)
     backdrop_match: float = 0.8  # a Haar box this like the learned empty wall is none (0: off)
@@ -122,6 +123,7 @@ class FacesConfig:
         _check(0 <= self.arrival_change <= 255, "faces.arrival_change", "in [0, 255] (0: off)")
         _check(0 <= self.backdrop_match <= 1, "faces.backdrop_match", "in [0, 1] (0: off)")
         _check(0 <= self.rescan_change <= 255, "faces.rescan_change", "in [0, 255] (0: all)")
+        _check(0 <= self.whole_every <= 100_000, "faces.whole_every", "in [0, 100000] (0: off)")
         _check(-1 <= self.carry_min_match <= 1, "faces.carry_min_match", "in [-1, 1]")
         _check(1.01 <= self.scale_factor <= 2.0, "faces.scale_factor", "in [1.01, 2.0]")
         _check(0 <= self.min_neighbors <= 50, "faces.min_neighbors", "in [0, 50]")

@@ -59,6 +59,7 @@ class Pipeline:
             confirm=faces.confirm_frames,
             confirm_misses=faces.confirm_misses,
             rescan_change=faces.rescan_change,
+            whole_every=faces.whole_every,
         )
         self.backdrop = Backdrop(faces.backdrop_match) if faces.backdrop_match > 0 else None
         self.scans: Counter[str] = Counter()  # frames by Haar scan: full, window, none

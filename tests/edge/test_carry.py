@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from edge.carry import Followed, is_part, surrounds, without_parts
 from edge.config import FacesConfig
@@ -438,6 +439,32 @@ def test_the_periodic_scan_does_not_look_again_where_only_the_light_changed():
     assert haar.calls == 2 and haar.windows[0] is None  # frame 0 whole, frame 8 the blob
     assert within([BLOB], haar.windows[1]) == [BLOB] and not within([SEATED], haar.windows[1])
     assert pipe.scans == {"full": 1, "rescan": 2, "none": 6}
+
+
+@pytest.mark.parametrize("whole_every", [16, 0])
+def test_a_change_slower_than_the_periodic_scan_sees_is_looked_at_by_the_whole_frame_scan(
+    whole_every,
+):
+    """Something fades in by 1 grey level between periodic scans (under their 2-level line:
+    never looked at, and the line is measured from what it was at the last scan). Haar looks
+    at the whole frame every ``whole_every`` frames all the same, and finds the face there."""
+    haar = FakeFaces([[], [BLOB]])  # nothing on frame 0; the face on Haar's next look
+    pipe = pipeline(
+        haar,
+        detect_width=640,
+        detect_every=4,
+        rescan_change=2.0,
+        arrival_change=20.0,
+        whole_every=whole_every,
+    )
+    frames = [room(blob=0.25 * i) for i in range(21)]
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    if whole_every:
+        assert [len(r.faces) for r in results] == [0] * 16 + [1] * 5  # found on frame 16
+        assert haar.windows[:2] == [None, None]  # both whole-frame looks (then the new face's)
+        assert pipe.scans["full"] == 2 and pipe.scans["rescan"] == 4  # frames 4, 8, 12, 20
+    else:  # the hole that closes: never looked at
+        assert haar.calls == 1 and all(not r.faces for r in results)
 
 
 def test_a_match_that_falls_sharply_is_checked_by_haar_though_still_above_min_match():

@@ -56,6 +56,7 @@ def test_new_sections_reject_unknown_keys_by_name(tmp_path):
         ("[source]\nread_retries = true\n", "source.read_retries"),
         ("[faces]\nsure_neighbors = -1\n", "faces.sure_neighbors"),
         ("[faces]\nbackdrop_match = 1.5\n", "faces.backdrop_match"),
+        ("[faces]\nwhole_every = -8\n", "faces.whole_every"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, key):
