@@ -254,8 +254,8 @@ class BoxCarry:
         gain = float(np.median(now[lit] / then[lit])) if lit.any() else 1.0
         change = np.abs(now - gain * then)
         same = change <= threshold  # only the light changed there: what Haar last saw holds
-        then[same] = now[same]  # (so a change under the line per scan never adds up to a look:
-        # a known hole, bench/README.md "Speed: measured and dropped", kept for seed 36)
+        then[same] = now[same]  # (so a change under the line per scan never adds up to a look
+        # here: ``whole_every`` bounds how long it goes unseen; bench/README.md, "Speed")
         windows: list[tuple[Box, Sides]] = []
         zones = [grow(b, HELD_ZONE) for b in held]  # where it moved from, hair, shoulders
         for b, zone in zip(held, zones, strict=True):
