@@ -221,7 +221,7 @@ class BoxCarry:
         ]
         rescan = self.windowed and self.due() and self._thumb is not None
         rescan = rescan and self.rescan_change > 0
-        if rescan and 0 < self.whole_every <= self._unseen + 1:  # this frame: the N-th since
+        if rescan and 0 < self.whole_every <= self._unseen + 1:  # N frames since the last whole
             return Scan(full=True, windows=[Box(0, 0, w, h)])
         if rescan:
             held = [f.box for f, doubt in zip(followed, doubtful, strict=True) if not doubt]
