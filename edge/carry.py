@@ -428,8 +428,7 @@ class BoxCarry:
         step = (r.w + 2 * pad) / n  # source pixels per window pixel
         dx, dy = round((lx - (n - SIZE) / 2) * step), round((ly - (n - SIZE) / 2) * step)
         crop = np.ascontiguousarray(window[ly : ly + SIZE, lx : lx + SIZE])
-        box = Box(face.box.x + dx, face.box.y + dy, face.box.w, face.box.h)
-        region = Box(r.x + dx, r.y + dy, r.w, r.h)
+        box, region = face.box.shifted(dx, dy), r.shifted(dx, dy)
         score = float(best) if np.isfinite(best) else 0.0
         frame = Box(0, 0, image.shape[1], image.shape[0])
         return Followed(box, region, crop, score, inside(box, frame))

@@ -116,11 +116,13 @@ class HaarFaceDetector:
             maxSize=(high, high),
         )
         boxes = [Box(int(bx) + x, int(by) + y, int(w), int(h)) for bx, by, w, h in found]
-        shift = [moved(b, at) for b in known], [moved(b, at) for b in confirming]
+        in_block = [  # known and confirming in the block's pixels
+            [b.shifted(-at.x, -at.y) for b in group] for group in (known, confirming)
+        ]
         boxes = [  # OpenCV keeps a group of more than minNeighbors detections
-            Box(b.x + at.x, b.y + at.y, b.w, b.h)
+            b.shifted(at.x, at.y)
             for b, n in zip(boxes, counts, strict=True)
-            if self._accepted(pixels, b, n, *shift)
+            if self._accepted(pixels, b, n, *in_block)
         ]
         boxes.sort(key=lambda b: b.w * b.h, reverse=True)
         kept: list[Box] = []
@@ -170,11 +172,6 @@ class HaarFaceDetector:
             and iou(Box(int(bx) + x0, int(by) + y0, int(bw), int(bh)), box) >= VERIFY_IOU
             for (bx, by, bw, bh), n in zip(found, counts, strict=True)
         )
-
-
-def moved(box: Box, origin: Box) -> Box:
-    """``box`` in the pixels of a block of the image that starts where ``origin`` does."""
-    return Box(box.x - origin.x, box.y - origin.y, box.w, box.h)
 
 
 KNOWN_IOU = 0.3  # a box overlapping a known face this much is that face, found again

@@ -46,7 +46,7 @@ class DetectionImage:
     """
 
     def __init__(self, grey: np.ndarray, width: int) -> None:
-        self.grey = grey
+        self._grey = grey
         h, w = grey.shape[:2]
         self.width, self.height = (w, h) if w <= width else (width, round(h * width / w))
         self.factor = w / self.width
@@ -65,7 +65,7 @@ class DetectionImage:
     def whole(self) -> np.ndarray:
         """The whole detection image (made on the first call)."""
         if self._whole is None:
-            self._whole = downscale(self.grey, self.width)
+            self._whole = downscale(self._grey, self.width)
         return self._whole
 
     def part(self, region: Box) -> tuple[np.ndarray, Box]:
@@ -84,8 +84,8 @@ class DetectionImage:
             or block.w * block.h > WHOLE_AT * self.width * self.height
         ):
             return self.whole()[y0:y1, x0:x1], block
-        h, w = self.grey.shape[:2]
-        source = self.grey[
+        h, w = self._grey.shape[:2]
+        source = self._grey[
             y0 // dy * sy : (y1 // dy * sy if y1 < self.height else h),
             x0 // dx * sx : (x1 // dx * sx if x1 < self.width else w),
         ]

@@ -21,6 +21,10 @@ class Box(NamedTuple):
         """This box with every coordinate multiplied by ``factor`` (rounded)."""
         return Box(*(round(v * factor) for v in self))
 
+    def shifted(self, dx: int, dy: int) -> Box:
+        """This box moved by ``dx``, ``dy`` pixels, its size kept."""
+        return Box(self.x + dx, self.y + dy, self.w, self.h)
+
 
 def iou(a: Sequence[float], b: Sequence[float]) -> float:
     """Intersection over union of two ``(x, y, w, h)`` boxes (``Box`` or any sequence: the
