@@ -71,6 +71,7 @@ class Visit:
     blur: float = 0.0  # Gaussian sigma on screen, px (0: sharp)
     images: list[tuple[np.ndarray, str, str]] = field(default_factory=list)  # (grey, label, name)
     swap_at: int | None = None  # frame of the expression change
+    sway: float = 3.0  # degrees the face sways about ``angle`` (0: it holds still)
 
     def image_at(self, t: int) -> tuple[np.ndarray, str, str]:
         return self.images[1] if self.swap_at is not None and t >= self.swap_at else self.images[0]
@@ -134,7 +135,7 @@ def _draw(rng, pool, other_than: str = "") -> tuple[np.ndarray, str, str]:
 def render(canvas: np.ndarray, v: Visit, t: int) -> dict:
     """Paste visit ``v`` at frame ``t``; its truth entry."""
     grey, label, name = v.image_at(t)
-    sway = v.angle + 3.0 * math.sin((t - v.start) / 15)
+    sway = v.angle + v.sway * math.sin((t - v.start) / 15)
     look = np.clip(grey.astype(np.float32) * v.gain + v.offset, 0, 255).astype(np.uint8)
     if v.blur:
         look = cv2.GaussianBlur(look, (0, 0), v.blur * 48 / v.side)
