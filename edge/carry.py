@@ -382,13 +382,12 @@ class BoxCarry:
         and the looks it may still be missed on meanwhile (``confirm_misses``, unless it was
         already being confirmed)."""
         old = next((f for f in self.faces if iou(f.box, box) >= SAME_FACE_IOU), None)
-        unproven = self.confirm
-        if old is not None and self.recognised(box, followed):
-            unproven = max(old.unproven - 1, 0)
+        same = old is not None and self.recognised(box, followed)
+        unproven = max(old.unproven - 1, 0) if old is not None and same else self.confirm
         misses_left = 0
         if unproven:
             misses_left = old.misses_left if old and old.unproven else self.confirm_misses
-        ref, contrast = self._reference(old, crop)
+        ref, contrast = self._reference(old if same else None, crop)
         return Carried(box, region, ref, 0, unproven, misses_left=misses_left, contrast=contrast)
 
     def known(self, followed: Sequence[Followed]) -> list[Box]:
@@ -406,9 +405,12 @@ class BoxCarry:
 
     def _reference(self, old: Carried | None, crop: np.ndarray) -> tuple[np.ndarray, float]:
         """The reference for a face Haar found, and its contrast (grey std): its crop, unless
-        it is a carried face found again with clearly less contrast (fading out, blurring, half
-        gone): then the older, stronger reference stays, so that what is left behind cannot
-        become the reference."""
+        it is a carried face that still matched (``old``) found again with clearly less
+        contrast (fading out, blurring, half gone): then the older, stronger reference stays,
+        so that what is left behind cannot become the reference. A face that no longer
+        matched changed (a new expression, another person in its place): its old reference
+        shows someone else, and kept, the face never matched it again, so it was never
+        confirmed and Haar looked for it on every frame (the old clip: 20 frames in a row)."""
         contrast = float(crop.std())
         if old is not None and contrast < WEAKER * old.contrast:
             return old.ref, old.contrast

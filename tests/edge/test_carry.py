@@ -134,6 +134,25 @@ def test_a_faded_view_does_not_become_the_reference_so_the_wall_is_not_kept():
     assert [len(r.faces) for r in results] == [1] * 4 + [0] * 6
 
 
+def test_a_face_replaced_in_place_by_a_fainter_one_is_confirmed_on_its_own_reference():
+    """Another face (or expression) in the same place, with less contrast: Haar finds it, its
+    match to the old face's reference has dropped, so it is confirmed anew on a reference of
+    its own and then carried on it. Kept, the old face's reference never matched it: Haar
+    looked for it on every frame."""
+    haar = SeeingFaces()
+    pipe = pipeline(haar, detect_every=20, confirm_frames=2, confirm_misses=3)
+    fainter = WALL.copy()  # horizontal stripes where the vertical ones were, half the contrast
+    rows = np.where(np.arange(BOX.h) // 5 % 2, 30.0, -30.0)[:, None]
+    fainter[BOX.y : BOX.y + BOX.h, BOX.x : BOX.x + BOX.w] = WALL.mean() + rows
+    fainter_bgr = cv2.cvtColor(np.clip(fainter, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    frames = [textured(1.0)] * 3 + [fainter_bgr] * 9
+    results = [pipe.process(Frame(f), i, 0.0) for i, f in enumerate(frames)]
+    assert [len(r.faces) for r in results] == [1] * 12
+    # frames 0-2: found, then found again twice (confirmed); 3: its match dropped, found (a
+    # changed face); 4-5: found again twice on its new reference; 6-11: carried on its match
+    assert haar.calls == 6
+
+
 def test_a_moving_face_is_followed_between_haar_runs():
     haar = SeeingFaces()
     pipe = pipeline(haar, detect_every=10)
