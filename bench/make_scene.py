@@ -201,15 +201,21 @@ def make_scene(fer_val: Path, frames: int, slots: int, seed: int) -> tuple[list,
     return out, meta
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.make_scene", description=__doc__)
+def parse_args(argv: list[str] | None, prog: str, doc: str, out: str) -> argparse.Namespace:
+    """The scene makers' arguments (this one's and ``make_seated``'s), logging set up."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc)
     parser.add_argument("--fer-val", type=Path, required=True, help="FER-2013 val/ folder")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/scene"))
+    parser.add_argument("--out", type=Path, default=Path(out))
     parser.add_argument("--frames", type=int, default=1800)
     parser.add_argument("--slots", type=int, default=3, choices=(1, 2, 3, 4))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv, "python -m bench.make_scene", __doc__, "bench/results/scene")
     frames, truth = make_scene(args.fer_val, args.frames, args.slots, args.seed)
     truth_path = write(frames, truth, args.out)
     log.info(

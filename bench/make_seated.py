@@ -22,7 +22,6 @@ a face less than 60% inside the frame or fading.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 from dataclasses import replace
@@ -37,6 +36,7 @@ from bench.make_scene import (
     WAYS,
     Visit,
     _draw,
+    parse_args,
     render,
     textured_background,
 )
@@ -150,14 +150,7 @@ def make_seated(fer_val: Path, frames: int, slots: int, seed: int) -> tuple[list
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.make_seated", description=__doc__)
-    parser.add_argument("--fer-val", type=Path, required=True, help="FER-2013 val/ folder")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/seated"))
-    parser.add_argument("--frames", type=int, default=1800)
-    parser.add_argument("--slots", type=int, default=3, choices=(1, 2, 3, 4))
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    args = parse_args(argv, "python -m bench.make_seated", __doc__, "bench/results/seated")
     frames, truth = make_seated(args.fer_val, args.frames, args.slots, args.seed)
     truth_path = write(frames, truth, args.out)
     log.info(
