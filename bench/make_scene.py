@@ -178,6 +178,12 @@ def _paste_clipped(canvas, patch, alpha, x: int, y: int) -> None:
     canvas[y0:y1, x0:x1] = (a * p + (1 - a) * region).astype(np.uint8)
 
 
+def room(bg: np.ndarray, t: int) -> np.ndarray:
+    """The background at frame ``t``: the room's light drifts by +-15%."""
+    light = 1.0 + 0.15 * math.sin(t / 90)
+    return np.clip(bg.astype(np.float32) * light, 0, 255).astype(np.uint8)
+
+
 def make_scene(fer_val: Path, frames: int, slots: int, seed: int) -> tuple[list, dict]:
     """The frames (BGR) and the ground-truth dict."""
     rng = np.random.default_rng(seed)
@@ -189,8 +195,7 @@ def make_scene(fer_val: Path, frames: int, slots: int, seed: int) -> tuple[list,
         visits += plan_lane(rng, pool, (k * lane_w, (k + 1) * lane_w), frames, len(visits))
     out, truth = [], []
     for t in range(frames):
-        light = 1.0 + 0.15 * math.sin(t / 90)  # the room's light drifts
-        canvas = np.clip(bg.astype(np.float32) * light, 0, 255).astype(np.uint8)
+        canvas = room(bg, t)
         entries = [render(canvas, v, t) for v in visits if v.start <= t < v.end]
         out.append(canvas)
         truth.append({"frame": t, "faces": entries})

@@ -23,7 +23,6 @@ a face less than 60% inside the frame or fading.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,8 +37,10 @@ from bench.make_scene import (
     _draw,
     parse_args,
     render,
+    room,
     textured_background,
 )
+from edge.types import inside
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +115,6 @@ def plan_passers(rng, pool, frames: int, next_id: int) -> list[Visit]:
     return passers
 
 
-def covered(box: list[int], by: list[int]) -> float:
-    """The fraction of ``box`` (x, y, w, h) under ``by``."""
-    ix = max(0, min(box[0] + box[2], by[0] + by[2]) - max(box[0], by[0]))
-    iy = max(0, min(box[1] + box[3], by[1] + by[3]) - max(box[1], by[1]))
-    return ix * iy / max(box[2] * box[3], 1)
-
-
 def make_seated(fer_val: Path, frames: int, slots: int, seed: int) -> tuple[list, dict]:
     """The frames (BGR) and the ground-truth dict."""
     rng = np.random.default_rng(seed)
@@ -133,12 +127,11 @@ def make_seated(fer_val: Path, frames: int, slots: int, seed: int) -> tuple[list
     passers = plan_passers(rng, pool, frames, 1000 * slots)
     out, truth = [], []
     for t in range(frames):
-        light = 1.0 + 0.15 * math.sin(t / 90)
-        canvas = np.clip(bg.astype(np.float32) * light, 0, 255).astype(np.uint8)
+        canvas = room(bg, t)
         sitting = [render(canvas, v, t) for v in seated if v.start <= t < v.end]
         walking = [render(canvas, v, t) for v in passers if v.start <= t < v.end]
         for face in sitting:
-            if any(covered(face["box"], p["box"]) >= HIDDEN for p in walking):
+            if any(inside(face["box"], p["box"]) >= HIDDEN for p in walking):
                 face["ignore"] = True
         out.append(canvas)
         truth.append({"frame": t, "faces": sitting + walking})

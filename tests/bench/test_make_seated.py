@@ -9,7 +9,8 @@ import numpy as np
 
 from bench.fer_baseline import load_clip
 from bench.make_clip import FPS
-from bench.make_seated import HIDDEN, covered, main, make_seated
+from bench.make_seated import HIDDEN, main, make_seated
+from edge.types import inside
 from tests.bench.test_make_clip import fake_val  # noqa: F401  (the fixture)
 
 FRAMES = 300  # 10 s: each lane's first face sits at least 8 s (or to the end)
@@ -40,7 +41,7 @@ def test_seated_faces_hold_still_while_passers_cross_in_front(fake_val: Path) ->
             if face["id"] < 3000:
                 boxes.setdefault(face["id"], set()).add(tuple(face["box"]))
                 labels.setdefault(face["id"], set()).add(face["label"])
-                hidden = any(covered(face["box"], w) >= HIDDEN for w in walking)
+                hidden = any(inside(face["box"], w) >= HIDDEN for w in walking)
                 assert not hidden or face.get("ignore")  # hidden by a passer: not scored
     # a seated face does not move (a slide in or out aside: those boxes are few)
     assert all(len(b) <= 20 for b in boxes.values())
