@@ -382,12 +382,12 @@ class BoxCarry:
         and the looks it may still be missed on meanwhile (``confirm_misses``, unless it was
         already being confirmed)."""
         old = next((f for f in self.faces if iou(f.box, box) >= SAME_FACE_IOU), None)
-        same = old is not None and self.recognised(box, followed)
-        unproven = max(old.unproven - 1, 0) if old is not None and same else self.confirm
+        same = old if old is not None and self.recognised(box, followed) else None  # unchanged
+        unproven = max(same.unproven - 1, 0) if same is not None else self.confirm
         misses_left = 0
         if unproven:
             misses_left = old.misses_left if old and old.unproven else self.confirm_misses
-        ref, contrast = self._reference(old if same else None, crop)
+        ref, contrast = self._reference(same, crop)
         return Carried(box, region, ref, 0, unproven, misses_left=misses_left, contrast=contrast)
 
     def known(self, followed: Sequence[Followed]) -> list[Box]:
