@@ -178,6 +178,12 @@ def _paste_clipped(canvas, patch, alpha, x: int, y: int) -> None:
     canvas[y0:y1, x0:x1] = (a * p + (1 - a) * region).astype(np.uint8)
 
 
+def lanes(slots: int) -> list[tuple[int, int]]:
+    """The frame split into ``slots`` side-by-side lanes: (left, right) in pixels."""
+    lane_w = WIDTH // slots
+    return [(k * lane_w, (k + 1) * lane_w) for k in range(slots)]
+
+
 def room(bg: np.ndarray, t: int) -> np.ndarray:
     """The background at frame ``t``: the room's light drifts by +-15%."""
     light = 1.0 + 0.15 * math.sin(t / 90)
@@ -189,10 +195,9 @@ def make_scene(fer_val: Path, frames: int, slots: int, seed: int) -> tuple[list,
     rng = np.random.default_rng(seed)
     pool = list_faces(fer_val)
     bg = textured_background(rng)
-    lane_w = WIDTH // slots
     visits: list[Visit] = []
-    for k in range(slots):
-        visits += plan_lane(rng, pool, (k * lane_w, (k + 1) * lane_w), frames, len(visits))
+    for lane in lanes(slots):
+        visits += plan_lane(rng, pool, lane, frames, len(visits))
     out, truth = [], []
     for t in range(frames):
         canvas = room(bg, t)

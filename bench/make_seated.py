@@ -35,6 +35,7 @@ from bench.make_scene import (
     WAYS,
     Visit,
     _draw,
+    lanes,
     parse_args,
     render,
     room,
@@ -120,10 +121,9 @@ def make_seated(fer_val: Path, frames: int, slots: int, seed: int) -> tuple[list
     rng = np.random.default_rng(seed)
     pool = list_faces(fer_val)
     bg = textured_background(rng)
-    lane_w = WIDTH // slots
     seated: list[Visit] = []
-    for k in range(slots):
-        seated += plan_seats(rng, pool, (k * lane_w, (k + 1) * lane_w), frames, 1000 * k)
+    for k, lane in enumerate(lanes(slots)):
+        seated += plan_seats(rng, pool, lane, frames, 1000 * k)
     passers = plan_passers(rng, pool, frames, 1000 * slots)
     out, truth = [], []
     for t in range(frames):
